@@ -1,0 +1,46 @@
+/* uakey: reason codes shared by every layer. */
+#ifndef UK_ERR_H
+#define UK_ERR_H
+
+#include <stddef.h>
+
+/* Own reasons, from 1, below 0x40000 (room left for OpenSSL's flags). */
+enum uk_reason {
+    UK_R_NONE = 0,
+    UK_R_INTERNAL = 1,          /* "internal error" */
+    UK_R_MALLOC,                /* "out of memory" */
+    UK_R_BAD_URI,               /* "malformed pkcs11 URI" */
+    UK_R_UNKNOWN_URI_ATTR,      /* "unsupported pkcs11 URI attribute" */
+    UK_R_MODULE_LOAD,           /* "cannot load PKCS#11 module" */
+    UK_R_MODULE_INIT,           /* "cannot initialize PKCS#11 module" */
+    UK_R_TOKEN_NOT_FOUND,       /* "no matching token" */
+    UK_R_TOKEN_NOT_PRESENT,     /* "token not present" */
+    UK_R_OBJECT_NOT_FOUND,      /* "no matching object" */
+    UK_R_AMBIGUOUS_OBJECT,      /* "several objects match" */
+    UK_R_LOGIN_FAILED,          /* "login failed" */
+    UK_R_PIN_REQUIRED,          /* "PIN required but none available" */
+    UK_R_PIN_SOURCE,            /* "cannot read PIN source" */
+    UK_R_SESSION,               /* "cannot open session" */
+    UK_R_PKCS11_CALL,           /* "PKCS#11 call failed" */
+    UK_R_MECH_UNSUPPORTED,      /* "mechanism not supported by token" */
+    UK_R_WRONG_KEY_TYPE,        /* "wrong key type for operation" */
+    UK_R_BAD_KEY,               /* "key object incomplete or invalid" */
+    UK_R_KEYGEN_FAILED,         /* "key generation failed" */
+    UK_R_BAD_PARAM,             /* "invalid parameter" */
+    UK_R_BUFFER_TOO_SMALL,      /* "output buffer too small" */
+    UK_R_INPUT_TOO_LARGE,       /* "input too large" */
+    UK_R_SIGN_FAILED,           /* "signing failed" */
+    UK_R_DECRYPT_FAILED,        /* "decryption failed" */
+    UK_R_DERIVE_FAILED,         /* "key derivation failed" */
+    UK_R_BAD_KEYREF,            /* "malformed key reference" */
+    UK_R_NOT_SUPPORTED,         /* "operation not supported" */
+    UK_R_FORKED,                /* "process forked" */
+    UK_R_BAD_CONFIG,            /* "invalid configuration" */
+    UK_R_IO,                    /* "I/O error" */
+    UK_R_MAX
+};
+
+/* Text of a reason code; "unknown reason" when out of range. */
+const char *uk_reason_string(int reason);
+
+#endif

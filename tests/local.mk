@@ -1,0 +1,154 @@
+# uakey: tests (included from the top Makefile.am; paths are from the top).
+#
+#   make check                   unit, C integration and openssl CLI tests
+#   UK_REQUIRE_SOFTHSM=1 make check   no token = hard error (CI)
+#   make check UK_CHECKER="valgrind --error-exitcode=80"   checker before
+#                                compiled tests (scripts get it in the env)
+#   make memcheck                compiled tests again under valgrind
+#   make demo                    tests/demo.sh on a fresh token
+#   make check TESTS=tests/cli/rsa_sign.sh   one test; its log is
+#                                tests/cli/rsa_sign.log
+#
+# Every token test gets a private copy of the token made once by
+# tests/setup-softhsm.sh (tests/softhsm/); see tests/run-test.sh.
+
+TEST_EXTENSIONS = .sh
+LOG_COMPILER = $(SHELL) $(srcdir)/tests/run-test.sh
+SH_LOG_COMPILER = $(LOG_COMPILER)
+AM_TESTS_ENVIRONMENT = export LC_ALL=C UK_CHECKER='$(UK_CHECKER)' \
+	OPENSSL_MODULES='$(abs_top_builddir)/provider/.libs' \
+	UK_TESTVARS='$(abs_top_builddir)/tests/softhsm/testvars' \
+	UK_TMPROOT='$(abs_top_builddir)/tests/tmp' \
+	UK_SRCDIR='$(abs_top_srcdir)' UK_BUILDDIR='$(abs_top_builddir)' \
+	UK_SHIM='$(abs_top_builddir)/tests/p11shim/.libs/p11shim.so';
+
+UK_TEST_SHELL_FILES = \
+	tests/run-test.sh tests/setup-softhsm.sh tests/write-cnf.sh \
+	tests/demo.sh tests/cli/helpers.sh
+EXTRA_DIST += $(UK_TEST_SHELL_FILES) $(CLI_TESTS) tests/valgrind.supp .ci/deps
+
+# ---- the token: made once, copied per test ----------------------------------
+check_DATA = tests/softhsm/testvars
+UK_SETUP_ENV = \
+	SOFTHSM2_UTIL='$(SOFTHSM2_UTIL)' PKCS11_TOOL='$(PKCS11_TOOL)' \
+	SOFTHSM2_MODULE='$(SOFTHSM2_MODULE)' OPENSSL='$(OPENSSL)' \
+	LIBP11_ENGINE='$(LIBP11_ENGINE)' \
+	UK_PROVIDER_MODULE='$(abs_top_builddir)/provider/.libs/uakey.so'
+tests/softhsm/testvars: $(srcdir)/tests/setup-softhsm.sh $(srcdir)/tests/write-cnf.sh
+	$(AM_V_GEN)$(UK_SETUP_ENV) $(SHELL) $(srcdir)/tests/setup-softhsm.sh $(@D)
+
+# ---- unit tests (cmocka, no token) --------------------------------------------
+UK_TEST_LINKFLAGS = $(AM_LDFLAGS) -no-install
+if HAVE_CMOCKA
+UNIT_TESTS = tests/unit/test_keyref tests/unit/test_pin tests/unit/test_uri \
+	tests/unit/test_oaep
+
+# oaep.c is compiled straight into the test: decoded against OpenSSL's own
+# OAEP encryption.
+tests_unit_test_oaep_SOURCES = tests/unit/test_oaep.c provider/oaep.c
+tests_unit_test_oaep_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_oaep_LDADD = $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_oaep_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
+# keyref.c is compiled straight into the test (no provider needed).
+tests_unit_test_keyref_SOURCES = tests/unit/test_keyref.c \
+	provider/keyref.c provider/keyref.h
+tests_unit_test_keyref_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_keyref_LDADD = $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_keyref_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
+# Written with pkcs11/: linked against the backend library.
+tests_unit_test_pin_SOURCES = tests/unit/test_pin.c
+tests_unit_test_pin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_pin_LDADD = libukp11.la $(CMOCKA_LIBS) $(P11KIT_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_pin_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
+tests_unit_test_uri_SOURCES = tests/unit/test_uri.c
+tests_unit_test_uri_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_uri_LDADD = libukp11.la $(CMOCKA_LIBS) $(P11KIT_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_uri_LDFLAGS = $(UK_TEST_LINKFLAGS)
+else
+UNIT_TESTS =
+endif
+
+# ---- C integration tests (tests/integration/t_*.c) ------------------------------
+# Public OpenSSL API only, the provider loaded through OPENSSL_CONF (set per
+# test by run-test.sh), URIs and files from the UK_* environment.
+# >>> ADD NEW INTEGRATION TESTS HERE: append to INTEGRATION_TESTS and copy
+# >>> the three tests_integration_t_stack_calls_* lines for the new name.
+INTEGRATION_TESTS = tests/integration/t_stack_calls
+
+tests_integration_t_stack_calls_SOURCES = tests/integration/t_stack_calls.c
+tests_integration_t_stack_calls_LDADD = $(CRYPTO_LIBS)
+tests_integration_t_stack_calls_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
+INTEGRATION_TESTS += tests/integration/t_fork
+tests_integration_t_fork_SOURCES = tests/integration/t_fork.c tests/integration/tutil.h
+tests_integration_t_fork_LDADD = $(CRYPTO_LIBS)
+tests_integration_t_fork_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
+# Helper programs the CLI scripts call (not tests themselves).
+check_PROGRAMS += tests/tools/uk_derive
+tests_tools_uk_derive_SOURCES = tests/tools/uk_derive.c
+tests_tools_uk_derive_LDADD = $(CRYPTO_LIBS)
+tests_tools_uk_derive_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
+# The fault-injection shim: a PKCS#11 module passing calls through to
+# SoftHSM (UK_TEST_TARGET), injecting UK_TEST_FAULT, counting calls.
+check_LTLIBRARIES += tests/p11shim/p11shim.la
+tests_p11shim_p11shim_la_SOURCES = tests/p11shim/p11shim.c
+tests_p11shim_p11shim_la_CPPFLAGS = $(P11KIT_CFLAGS)
+tests_p11shim_p11shim_la_LDFLAGS = -module -avoid-version -shared -no-undefined \
+	-rpath '$(abs_builddir)/tests/p11shim'
+tests_p11shim_p11shim_la_LIBADD = -ldl -lpthread
+# <<< end of integration tests
+
+# ---- openssl CLI tests (one behaviour per script) ------------------------------
+CLI_TESTS = \
+	tests/cli/env_setup.sh \
+	tests/cli/pkey_pubout.sh \
+	tests/cli/pkey_text.sh \
+	tests/cli/x509_cert.sh \
+	tests/cli/rsa_sign_pkcs1.sh \
+	tests/cli/rsa_sign_pss.sh \
+	tests/cli/rsa_dgst_pss.sh \
+	tests/cli/ecdsa_sign.sh \
+	tests/cli/ed25519_sign.sh \
+	tests/cli/rsa_decrypt.sh \
+	tests/cli/oaep_fallback_off.sh \
+	tests/cli/ecdh_derive.sh \
+	tests/cli/req_x509.sh \
+	tests/cli/genpkey_token.sh \
+	tests/cli/keyref_files.sh \
+	tests/cli/tls_server.sh \
+	tests/cli/load_order.sh \
+	tests/cli/debug_log.sh \
+	tests/cli/err_uri.sh \
+	tests/cli/err_objects.sh \
+	tests/cli/err_module_token.sh \
+	tests/cli/err_wrong_pin.sh \
+	tests/cli/err_key_use.sh \
+	tests/cli/err_keyref_garbage.sh
+
+check_PROGRAMS += $(UNIT_TESTS) $(INTEGRATION_TESTS)
+TESTS += $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CLI_TESTS)
+
+# ---- memcheck: compiled tests again under valgrind --------------------------
+MEMCHECK_CHECKER = valgrind --error-exitcode=80 --quiet --leak-check=full \
+	--errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	--suppressions=$(abs_top_srcdir)/tests/valgrind.supp
+memcheck: all
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS) $(INTEGRATION_TESTS)' \
+		UK_CHECKER='$(MEMCHECK_CHECKER)'
+
+# ---- demo: the README's first command ends here -------------------------------
+demo: all
+	$(UK_SETUP_ENV) OPENSSL_MODULES='$(abs_top_builddir)/provider/.libs' \
+		$(SHELL) $(srcdir)/tests/demo.sh
+
+.PHONY: demo memcheck uk-clean-tests
+
+# Token copies, scratch dirs, demo leftovers.
+clean-local: uk-clean-tests
+uk-clean-tests:
+	-rm -rf tests/softhsm tests/tmp tests/demo-tmp
