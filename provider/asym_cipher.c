@@ -363,7 +363,7 @@ static int ac_init(ACCTX *c, UKPROV_KEY *key, const OSSL_PARAM params[], int op)
         UK_raise(c->prov, UK_R_BAD_KEY, "the key is empty (no public part)");
         return 0;
     }
-    if (op == EVP_PKEY_OP_DECRYPT && key->priv == NULL) {
+    if (op == EVP_PKEY_OP_DECRYPT && key->priv == NULL && !key->hostpriv) {
         UK_raise(c->prov, UK_R_BAD_KEY, "cannot decrypt with a public key: this "
                  "RSA key has no private key object in the token");
         return 0;
@@ -399,27 +399,17 @@ static size_t rsa_k(const UKPROV_KEY *key)
 
 /* ---- encrypt (host) ------------------------------------------------------------------- */
 
-static int ukprov_rsa_encrypt(void *vctx, unsigned char *out, size_t *outlen,
-                              size_t outsize, const unsigned char *in, size_t inlen)
+/* Encryption, and decryption with a software key (UKPROV_KEY.hostpriv),
+ * run on the host with the context's padding settings. */
+static int host_crypt(ACCTX *c, int op, unsigned char *out, size_t *outlen,
+                      size_t outsize, const unsigned char *in, size_t inlen)
 {
-    ACCTX *c = vctx;
     OSSL_LIB_CTX *host;
     EVP_PKEY_CTX *pctx = NULL;
     OSSL_PARAM params[5], *p = params;
     EVP_MD *md, *mgf1;
     int pad, ok = 0;
 
-    if (c == NULL || c->key == NULL || c->operation != EVP_PKEY_OP_ENCRYPT)
-        return 0;
-    if (out == NULL) {
-        *outlen = (size_t)c->key->maxsize;
-        return 1;
-    }
-    if (outsize < rsa_k(c->key)) {
-        UK_raise(c->prov, UK_R_BUFFER_TOO_SMALL, "output buffer is %zu, should be "
-                 "at least %zu", outsize, rsa_k(c->key));
-        return 0;
-    }
     pad = c->pad;
     *p++ = OSSL_PARAM_construct_int(OSSL_ASYM_CIPHER_PARAM_PAD_MODE, &pad);
     if (pad == RSA_PKCS1_OAEP_PADDING) {
@@ -438,11 +428,21 @@ static int ukprov_rsa_encrypt(void *vctx, unsigned char *out, size_t *outlen,
     if ((host = ukprov_hostctx(c->prov)) == NULL)
         return 0;
     if ((pctx = EVP_PKEY_CTX_new_from_pkey(host, c->key->pub, NULL)) == NULL
-        || EVP_PKEY_encrypt_init_ex(pctx, params) != 1) {
-        UK_raise(c->prov, UK_R_BAD_PARAM, "cannot set up RSA encryption on the host");
+        || (op == EVP_PKEY_OP_ENCRYPT ? EVP_PKEY_encrypt_init_ex(pctx, params)
+                                      : EVP_PKEY_decrypt_init_ex(pctx, params)) != 1) {
+        UK_raise(c->prov, UK_R_BAD_PARAM, "cannot set up RSA %s on the host",
+                 op == EVP_PKEY_OP_ENCRYPT ? "encryption" : "decryption");
         goto end;
     }
     *outlen = outsize;
+    if (op == EVP_PKEY_OP_DECRYPT) {
+        if (EVP_PKEY_decrypt(pctx, out, outlen, in, inlen) != 1)
+            UK_raise(c->prov, UK_R_DECRYPT_FAILED, "host RSA decryption with a "
+                     "software key failed");
+        else
+            ok = 1;
+        goto end;
+    }
     if (EVP_PKEY_encrypt(pctx, out, outlen, in, inlen) != 1) {
         UK_raise(c->prov, UK_R_INPUT_TOO_LARGE, "RSA encryption of %zu bytes with "
                  "%s padding failed (message too long for a %d-bit key?)",
@@ -454,6 +454,25 @@ static int ukprov_rsa_encrypt(void *vctx, unsigned char *out, size_t *outlen,
  end:
     EVP_PKEY_CTX_free(pctx);
     return ok;
+}
+
+static int ukprov_rsa_encrypt(void *vctx, unsigned char *out, size_t *outlen,
+                              size_t outsize, const unsigned char *in, size_t inlen)
+{
+    ACCTX *c = vctx;
+
+    if (c == NULL || c->key == NULL || c->operation != EVP_PKEY_OP_ENCRYPT)
+        return 0;
+    if (out == NULL) {
+        *outlen = (size_t)c->key->maxsize;
+        return 1;
+    }
+    if (outsize < rsa_k(c->key)) {
+        UK_raise(c->prov, UK_R_BUFFER_TOO_SMALL, "output buffer is %zu, should be "
+                 "at least %zu", outsize, rsa_k(c->key));
+        return 0;
+    }
+    return host_crypt(c, EVP_PKEY_OP_ENCRYPT, out, outlen, outsize, in, inlen);
 }
 
 /* ---- decrypt (token) ------------------------------------------------------------------- */
@@ -610,6 +629,8 @@ static int ukprov_rsa_decrypt(void *vctx, unsigned char *out, size_t *outlen,
                  "modulus is %zu bytes", inlen, k);
         return 0;
     }
+    if (c->key->hostpriv)
+        return host_crypt(c, EVP_PKEY_OP_DECRYPT, out, outlen, outsize, in, inlen);
     if (k > MAX_K) {
         UK_raise(c->prov, UK_R_BAD_KEY, "%d-bit RSA keys are not supported", c->key->bits);
         return 0;

@@ -241,8 +241,24 @@ static int encode_keyref(UKPROV_ENC_CTX *ectx, OSSL_CORE_BIO *cout, const UKPROV
     char *text = NULL;
     int ok = 0;
 
+    if (key->hostpriv) {
+        /* A software key (uakey listed before the default provider) is the
+         * application's own: write it as OpenSSL's default provider would,
+         * PKCS#8, so host keys stay host keys. */
+        BIO *mem = BIO_new(BIO_s_mem());
+
+        ok = mem != NULL
+            && (pem ? PEM_write_bio_PKCS8PrivateKey(mem, key->pub, NULL, NULL, 0, NULL, NULL)
+                    : i2d_PKCS8PrivateKey_bio(mem, key->pub, NULL, NULL, 0, NULL, NULL)) == 1
+            && out_mem(ectx, cout, mem);
+        if (!ok)
+            UK_raise(ectx->prov, UK_R_INTERNAL, "cannot encode the software %s key",
+                     ukprov_keytype_name(key->type));
+        BIO_free(mem);
+        return ok;
+    }
     if (key->priv == NULL || key->uri == NULL) {
-        /* a public or host key has no token object to refer to */
+        /* a public key has no token object to refer to */
         UK_raise(ectx->prov, UK_R_NOT_SUPPORTED,
                  "only a private key held in a token can be written as a key reference");
         return 0;

@@ -219,7 +219,7 @@ static int ukprov_ecdh_init(void *vctx, void *vkey, const OSSL_PARAM params[])
                  ukprov_keytype_name(key->type));
         return 0;
     }
-    if (key->priv == NULL) {
+    if (key->priv == NULL && !key->hostpriv) {
         UK_raise(c->prov, UK_R_BAD_KEY, "ECDH needs a private key; this EC key "
                  "has no private key object in the token");
         return 0;
@@ -308,8 +308,23 @@ static int ukprov_ecdh_derive(void *vctx, unsigned char *secret, size_t *secretl
     }
     /* Truncation to a shorter buffer follows OpenSSL's own provider. */
     n = sizeof(buf);
-    if (ukp11_derive_ecdh(c->key->priv, point, plen, buf, &n) != CKR_OK)
+    if (c->key->hostpriv) {
+        /* a software key (uakey listed before default): ECDH on the host */
+        OSSL_LIB_CTX *host = ukprov_hostctx(c->prov);
+        EVP_PKEY_CTX *dctx = host != NULL
+            ? EVP_PKEY_CTX_new_from_pkey(host, c->key->pub, NULL) : NULL;
+        int ok = dctx != NULL && EVP_PKEY_derive_init(dctx) == 1
+            && EVP_PKEY_derive_set_peer(dctx, c->peer->pub) == 1
+            && EVP_PKEY_derive(dctx, buf, &n) == 1;
+
+        EVP_PKEY_CTX_free(dctx);
+        if (!ok) {
+            UK_raise(c->prov, UK_R_DERIVE_FAILED, "host ECDH with a software key failed");
+            return 0;
+        }
+    } else if (ukp11_derive_ecdh(c->key->priv, point, plen, buf, &n) != CKR_OK) {
         return 0;
+    }
     if (n != fsize) {
         OPENSSL_cleanse(buf, sizeof(buf));
         UK_raise(c->prov, UK_R_DERIVE_FAILED, "token derived %zu bytes, expected %zu",

@@ -16,6 +16,7 @@
 #include <openssl/ec.h>
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "keymgmt_int.h"
@@ -117,8 +118,11 @@ UKPROV_KEY *ukprov_key_from_pub(UKPROV_CTX *ctx, UKPROV_KEYTYPE type, EVP_PKEY *
 
 /* ---- building the host public key ----------------------------------------- */
 
-/* EVP_PKEY_fromdata of |params| (public part only) for algorithm |alg|. */
-static EVP_PKEY *pub_fromdata(UKPROV_CTX *ctx, const char *alg, OSSL_PARAM *params)
+/* EVP_PKEY_fromdata of |params| for algorithm |alg|, with |sel| one of
+ * EVP_PKEY_PUBLIC_KEY (token keys, imported public keys) or
+ * EVP_PKEY_KEYPAIR (software keys, see UKPROV_KEY.hostpriv). */
+static EVP_PKEY *pkey_fromdata(UKPROV_CTX *ctx, const char *alg, OSSL_PARAM *params,
+                               int sel)
 {
     OSSL_LIB_CTX *host = ukprov_hostctx(ctx);
     EVP_PKEY_CTX *pctx;
@@ -129,10 +133,15 @@ static EVP_PKEY *pub_fromdata(UKPROV_CTX *ctx, const char *alg, OSSL_PARAM *para
     pctx = EVP_PKEY_CTX_new_from_name(host, alg, NULL);
     if (pctx == NULL
         || EVP_PKEY_fromdata_init(pctx) <= 0
-        || EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+        || EVP_PKEY_fromdata(pctx, &pkey, sel, params) <= 0)
         pkey = NULL;
     EVP_PKEY_CTX_free(pctx);
     return pkey;
+}
+
+static EVP_PKEY *pub_fromdata(UKPROV_CTX *ctx, const char *alg, OSSL_PARAM *params)
+{
+    return pkey_fromdata(ctx, alg, params, EVP_PKEY_PUBLIC_KEY);
 }
 
 static EVP_PKEY *rsa_pub(UKPROV_CTX *ctx, const unsigned char *n, size_t nlen,
@@ -539,7 +548,7 @@ int ukprov_km_has(const void *keydata, int selection)
     if (key == NULL)
         return 0;
     if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0)
-        ok = ok && key->priv != NULL;
+        ok = ok && (key->priv != NULL || key->hostpriv);
     if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0)
         ok = ok && key->pub != NULL;
     if ((selection & OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS) != 0
@@ -570,15 +579,24 @@ static const char *pub_param_name(UKPROV_KEYTYPE type)
         ? OSSL_PKEY_PARAM_RSA_N : OSSL_PKEY_PARAM_PUB_KEY;
 }
 
-/* Public parts only.  OpenSSL exports a whole default-provider key pair
- * into us when a host key meets a token key (ECDH peer, EVP_PKEY_eq):
- * the private parameters are ignored, and nothing ever goes into the
- * token this way. */
+/* The parameter that carries the private key for |type|. */
+static const char *priv_param_name(UKPROV_KEYTYPE type)
+{
+    return type == UKPROV_KT_RSA || type == UKPROV_KT_RSA_PSS
+        ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY;
+}
+
+/* OpenSSL exports a whole default-provider key pair into us when a host
+ * key meets a token key (ECDH peer, EVP_PKEY_eq), and hands us software
+ * keys outright when uakey is listed before the default provider.  Such a
+ * key stays a software key held in the host context (hostpriv): nothing
+ * ever goes into the token this way, and its operations run on the host. */
 int ukprov_km_import(void *keydata, int selection, const OSSL_PARAM params[])
 {
     UKPROV_KEY *key = keydata;
     EVP_PKEY *pub;
     const char *alg;
+    int keypair;
 
     if (key == NULL)
         return 0;
@@ -593,13 +611,18 @@ int ukprov_km_import(void *keydata, int selection, const OSSL_PARAM params[])
                  pub_param_name(key->type));
         return 0;
     }
-    pub = pub_fromdata(key->prov, alg, (OSSL_PARAM *)params);
+    keypair = (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0
+        && OSSL_PARAM_locate_const(params, priv_param_name(key->type)) != NULL;
+    pub = pkey_fromdata(key->prov, alg, (OSSL_PARAM *)params,
+                        keypair ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
     if (pub == NULL) {
-        UK_raise(key->prov, UK_R_BAD_KEY, "cannot import the %s public key", alg);
+        UK_raise(key->prov, UK_R_BAD_KEY, "cannot import the %s %s", alg,
+                 keypair ? "key pair" : "public key");
         return 0;
     }
     EVP_PKEY_free(key->pub);
     key->pub = pub;
+    key->hostpriv = keypair;
     if (!ukprov_key_set_sizes(key)) {
         UK_raise(key->prov, UK_R_BAD_KEY, "cannot read the size of the imported %s key",
                  alg);
@@ -624,8 +647,12 @@ int ukprov_km_export(void *keydata, int selection, OSSL_CALLBACK *cb, void *cbar
                (void *)key);
         return 0;
     }
-    sel = (selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0
-        ? EVP_PKEY_PUBLIC_KEY : EVP_PKEY_KEY_PARAMETERS;
+    if (key->hostpriv && (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0)
+        sel = EVP_PKEY_KEYPAIR;     /* a software key: the host's own */
+    else if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0)
+        sel = EVP_PKEY_PUBLIC_KEY;
+    else
+        sel = EVP_PKEY_KEY_PARAMETERS;
     if (EVP_PKEY_todata(key->pub, sel, &params) <= 0) {
         UK_raise(key->prov, UK_R_INTERNAL, "cannot export the %s public key",
                  ukprov_keytype_name(key->type));
@@ -678,6 +705,7 @@ void *ukprov_km_dup(const void *keydata, int selection)
     }
     if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0 && src->priv != NULL)
         key->priv = ukp11_obj_ref(src->priv);
+    key->hostpriv = src->hostpriv;
     if (src->pubobj != NULL)
         key->pubobj = ukp11_obj_ref(src->pubobj);
     if (src->uri != NULL && (key->uri = strdup(src->uri)) == NULL) {
@@ -817,6 +845,61 @@ static int make_pss(UKPROV_KEY *key)
     return ukprov_key_set_sizes(key);
 }
 
+/* Without pkcs11_uri the request is not for a token key: OpenSSL sends
+ * ordinary software key generation (genpkey, TLS ephemeral keys) to uakey
+ * when uakey is listed before the default provider.  Generate it on the
+ * host as the default provider would; it stays a software key. */
+static UKPROV_KEY *host_gen(UKPROV_GEN *g)
+{
+    OSSL_LIB_CTX *host = ukprov_hostctx(g->prov);
+    const char *alg = ukprov_keytype_name(g->type);
+    EVP_PKEY_CTX *pctx = NULL;
+    OSSL_PARAM params[3], *p = params;
+    BIGNUM *e = NULL;
+    EVP_PKEY *pk = NULL;
+    UKPROV_KEY *key = NULL;
+
+    if (host == NULL)
+        return NULL;
+    if (g->type == UKPROV_KT_RSA || g->type == UKPROV_KT_RSA_PSS) {
+        *p++ = OSSL_PARAM_construct_size_t(OSSL_PKEY_PARAM_RSA_BITS, &g->bits);
+        if (g->elen > 0) {
+            e = BN_bin2bn(g->e, (int)g->elen, NULL);
+            if (e == NULL)
+                goto end;
+        }
+    } else if (g->type == UKPROV_KT_EC) {
+        if (g->group[0] == '\0') {
+            UK_raise(g->prov, UK_R_BAD_PARAM, "EC key generation needs a curve "
+                     "(e.g. -pkeyopt ec_paramgen_curve:P-256)");
+            goto end;
+        }
+        *p++ = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, g->group, 0);
+    }
+    *p = OSSL_PARAM_construct_end();
+    pctx = EVP_PKEY_CTX_new_from_name(host, alg, NULL);
+    if (pctx == NULL || EVP_PKEY_keygen_init(pctx) != 1
+        || EVP_PKEY_CTX_set_params(pctx, params) != 1
+        || (e != NULL && EVP_PKEY_CTX_set1_rsa_keygen_pubexp(pctx, e) != 1)
+        || EVP_PKEY_generate(pctx, &pk) != 1) {
+        UK_raise(g->prov, UK_R_KEYGEN_FAILED, "host %s key generation failed "
+                 "(no %s given, so not a token key)", alg, UKPROV_GEN_PARAM_URI);
+        goto end;
+    }
+    key = ukprov_key_from_pub(g->prov, g->type, pk);
+    pk = NULL;
+    if (key != NULL) {
+        key->hostpriv = 1;
+        uk_dbg(UK_DBG_PROVIDER, "generated a software %s key %p on the host", alg,
+               (void *)key);
+    }
+ end:
+    EVP_PKEY_free(pk);
+    EVP_PKEY_CTX_free(pctx);
+    BN_free(e);
+    return key;
+}
+
 void *ukprov_km_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
 {
     static const unsigned char ed25519_oid[] = { 0x06, 0x03, 0x2b, 0x65, 0x70 };
@@ -835,13 +918,8 @@ void *ukprov_km_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
                  "not bare %s parameters", ukprov_keytype_name(g->type));
         return NULL;
     }
-    if (g->uri == NULL) {
-        UK_raise(g->prov, UK_R_BAD_PARAM, "%s key generation in the token needs the "
-                 "%s parameter (e.g. -pkeyopt '%s:pkcs11:token=T;object=NAME')",
-                 ukprov_keytype_name(g->type), UKPROV_GEN_PARAM_URI,
-                 UKPROV_GEN_PARAM_URI);
-        return NULL;
-    }
+    if (g->uri == NULL)
+        return host_gen(g);
     memset(&p, 0, sizeof(p));
     switch (g->type) {
     case UKPROV_KT_RSA:

@@ -19,6 +19,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "ukprov.h"
 
@@ -196,4 +197,54 @@ int ukprov_oaep_decode(UKPROV_CTX *ctx, unsigned char *to, size_t tlen,
     OPENSSL_cleanse(buf, sizeof(buf));
     OPENSSL_cleanse(lhash, sizeof(lhash));
     return ret;
+}
+
+/* ---- EMSA-PSS encoding ------------------------------------------------------ */
+
+int ukprov_pss_encode(OSSL_LIB_CTX *libctx, unsigned char *em, size_t k, int modbits,
+                      const unsigned char *mhash, const EVP_MD *md,
+                      const EVP_MD *mgf1md, size_t slen)
+{
+    static const unsigned char zeros[8] = { 0 };
+    size_t embits = (size_t)modbits - 1, emlen = (embits + 7) / 8;
+    size_t hlen = (size_t)EVP_MD_get_size(md), dblen, off;
+    unsigned char *db, *h, salt[512];
+    EVP_MD_CTX *mctx = NULL;
+    unsigned int outl = 0;
+    int ok = 0;
+
+    if (modbits < 16 || k < emlen || hlen == 0 || slen > sizeof(salt)
+        || emlen < hlen + slen + 2)
+        return 0;
+    off = k - emlen;            /* one leading zero byte when emBits % 8 == 0 */
+    memset(em, 0, k);
+    dblen = emlen - hlen - 1;
+    db = em + off;
+    h = db + dblen;
+    if (slen > 0 && RAND_bytes_ex(libctx, salt, slen, 0) != 1)
+        return 0;
+    mctx = EVP_MD_CTX_new();
+    if (mctx == NULL)
+        goto end;
+    /* H = Hash(0x00 * 8 || mHash || salt) */
+    if (!EVP_DigestInit_ex(mctx, md, NULL)
+        || !EVP_DigestUpdate(mctx, zeros, sizeof(zeros))
+        || !EVP_DigestUpdate(mctx, mhash, hlen)
+        || (slen > 0 && !EVP_DigestUpdate(mctx, salt, slen))
+        || !EVP_DigestFinal_ex(mctx, h, &outl) || outl != hlen)
+        goto end;
+    /* DB = PS || 0x01 || salt, then masked with MGF1(H) */
+    db[dblen - slen - 1] = 0x01;
+    memcpy(db + dblen - slen, salt, slen);
+    if (!mgf1_xor(mctx, mgf1md, db, dblen, h, hlen))
+        goto end;
+    db[0] &= (unsigned char)(0xff >> (8 * emlen - embits));
+    em[k - 1] = 0xbc;
+    ok = 1;
+ end:
+    OPENSSL_cleanse(salt, sizeof(salt));
+    EVP_MD_CTX_free(mctx);
+    if (!ok)
+        memset(em, 0, k);
+    return ok;
 }

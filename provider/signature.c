@@ -829,7 +829,7 @@ static int sig_init(SIGCTX *c, UKPROV_KEY *key, const OSSL_PARAM params[],
     if (key != NULL) {
         if (!key_fits(c, key))
             return 0;
-        if (operation == EVP_PKEY_OP_SIGN && key->priv == NULL) {
+        if (operation == EVP_PKEY_OP_SIGN && key->priv == NULL && !key->hostpriv) {
             UK_raise(c->prov, UK_R_BAD_KEY,
                      "cannot sign with a public key: this %s key has no private "
                      "key object in the token", ukprov_keytype_name(key->type));
@@ -989,6 +989,55 @@ static int token_sign(SIGCTX *c, CK_MECHANISM *mech, const unsigned char *in,
     return 1;
 }
 
+static int host_sign(SIGCTX *c, unsigned char *sig, size_t *siglen, size_t sigsize,
+                     const unsigned char *tbs, size_t tbslen);
+
+/* RSA-PSS: CKM_RSA_PKCS_PSS in the token when it takes these parameters;
+ * when it refuses them (SoftHSM 2.6.1 insists on MGF1 hash == hash; a TPM
+ * on salt == hash length) or lacks the mechanism, EMSA-PSS encoding on the
+ * host and raw RSA (CKM_RSA_X_509) in the token.  The refusal's error is
+ * dropped from the queue; the debug log keeps it. */
+static int pss_sign(SIGCTX *c, CK_RSA_PKCS_PSS_PARAMS *pp, const unsigned char *tbs,
+                    size_t tbslen, unsigned char *sig, size_t *siglen, size_t sigsize)
+{
+    UKP11_TOKEN *tok = key_token(c);
+    CK_MECHANISM mech = { CKM_RSA_PKCS_PSS, pp, sizeof(*pp) };
+    int has_raw = ukp11_token_has_mech(tok, CKM_RSA_X_509);
+    unsigned char em[1024];
+    size_t k = rsa_k(c->key);
+    CK_RV rv = CKR_MECHANISM_INVALID;
+
+    if (ukp11_token_has_mech(tok, CKM_RSA_PKCS_PSS)) {
+        if (!has_raw)
+            return token_sign(c, &mech, tbs, tbslen, sig, siglen, sigsize);
+        ERR_set_mark();
+        *siglen = sigsize;
+        rv = ukp11_sign(c->key->priv, &mech, tbs, tbslen, sig, siglen);
+        if (rv == CKR_OK || (rv != CKR_ARGUMENTS_BAD && rv != CKR_MECHANISM_PARAM_INVALID
+                             && rv != CKR_MECHANISM_INVALID)) {
+            ERR_clear_last_mark();
+            return rv == CKR_OK;
+        }
+        ERR_pop_to_mark();
+    }
+    uk_dbg(UK_DBG_PROVIDER, "token refused CKM_RSA_PKCS_PSS with these parameters "
+           "(%s): PSS encoding on the host, CKM_RSA_X_509 in the token",
+           ukp11_rv_name(rv));
+    if (k > sizeof(em) || !ukprov_pss_encode(ukprov_hostctx(c->prov), em, k, c->key->bits, tbs, c->md,
+                                             mgf1_md(c), (size_t)pp->sLen)) {
+        UK_raise(c->prov, UK_R_SIGN_FAILED, "cannot PSS-encode a %zu-byte digest "
+                 "for a %d-bit key", tbslen, c->key->bits);
+        return 0;
+    }
+    mech.mechanism = CKM_RSA_X_509;
+    mech.pParameter = NULL;
+    mech.ulParameterLen = 0;
+    *siglen = sigsize;
+    rv = ukp11_sign(c->key->priv, &mech, em, k, sig, siglen);
+    OPENSSL_cleanse(em, k);
+    return rv == CKR_OK;
+}
+
 /* Sign a digest (or, RSA without digest, the raw input) with the raw
  * mechanism.  Sizes are checked by the caller. */
 static int sign_digest(SIGCTX *c, unsigned char *sig, size_t *siglen, size_t sigsize,
@@ -1005,7 +1054,11 @@ static int sign_digest(SIGCTX *c, unsigned char *sig, size_t *siglen, size_t sig
                  tbslen, EVP_MD_get0_name(c->md), c->dd->size);
         return 0;
     }
-    if (!ukp11_token_has_mech(key_token(c), mech.mechanism)) {
+    if (c->key->hostpriv)
+        return host_sign(c, sig, siglen, sigsize, tbs, tbslen);
+    if (!ukp11_token_has_mech(key_token(c), mech.mechanism)
+        && !(c->alg == SIG_RSA && c->pad == RSA_PKCS1_PSS_PADDING
+             && ukp11_token_has_mech(key_token(c), CKM_RSA_X_509))) {
         UK_raise(c->prov, UK_R_MECH_UNSUPPORTED,
                  "token \"%s\" lacks %s, needed to sign a precomputed digest",
                  ukp11_token_label(key_token(c)), ukp11_mech_name(mech.mechanism));
@@ -1031,9 +1084,7 @@ static int sign_digest(SIGCTX *c, unsigned char *sig, size_t *siglen, size_t sig
         case RSA_PKCS1_PSS_PADDING:
             if (!pss_params(c, &pp))
                 return 0;
-            mech.pParameter = &pp;
-            mech.ulParameterLen = sizeof(pp);
-            break;
+            return pss_sign(c, &pp, tbs, tbslen, sig, siglen, sigsize);
         default:                /* none: exactly one modulus-sized block */
             if (c->dd != NULL || tbslen != k) {
                 UK_raise(c->prov, UK_R_BAD_PARAM, "raw RSA (no padding) signs "
@@ -1069,19 +1120,21 @@ static int ukprov_sig_sign(void *vctx, unsigned char *sig, size_t *siglen,
 
 /* The host's verify of a digest (or raw input) with the same settings.
  * Any failure of the check itself is a mismatch: 0 and a quiet queue. */
-static int host_verify(SIGCTX *c, const unsigned char *sig, size_t siglen,
-                       const unsigned char *tbs, size_t tbslen)
+/* A host EVP_PKEY_CTX for c->key->pub initialised for |op| (sign or
+ * verify) with the context's digest, padding, salt and MGF1 settings.
+ * Errors of the set-up stay on the queue above the caller's mark. */
+static EVP_PKEY_CTX *host_pkey_ctx(SIGCTX *c, int op)
 {
     OSSL_LIB_CTX *host = ukprov_hostctx(c->prov);
     EVP_PKEY_CTX *pctx;
     OSSL_PARAM params[5], *p = params;
-    int pad = c->pad, saltlen = c->saltlen, ret;
+    int pad = c->pad, saltlen = c->saltlen, ok;
 
     if (host == NULL)
-        return 0;
+        return NULL;
     if ((pctx = EVP_PKEY_CTX_new_from_pkey(host, c->key->pub, NULL)) == NULL) {
-        UK_raise(c->prov, UK_R_MALLOC, "host verify context");
-        return 0;
+        UK_raise(c->prov, UK_R_MALLOC, "host signature context");
+        return NULL;
     }
     if (c->md != NULL)
         *p++ = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST,
@@ -1097,12 +1150,45 @@ static int host_verify(SIGCTX *c, const unsigned char *sig, size_t siglen,
         }
     }
     *p = OSSL_PARAM_construct_end();
+    ok = op == EVP_PKEY_OP_SIGN ? EVP_PKEY_sign_init(pctx) : EVP_PKEY_verify_init(pctx);
+    if (ok != 1 || EVP_PKEY_CTX_set_params(pctx, params) != 1) {
+        EVP_PKEY_CTX_free(pctx);
+        return NULL;
+    }
+    return pctx;
+}
+
+/* A software key (see UKPROV_KEY.hostpriv) signs on the host. */
+static int host_sign(SIGCTX *c, unsigned char *sig, size_t *siglen, size_t sigsize,
+                     const unsigned char *tbs, size_t tbslen)
+{
+    EVP_PKEY_CTX *pctx = host_pkey_ctx(c, EVP_PKEY_OP_SIGN);
+    int ok;
+
+    if (pctx == NULL) {
+        UK_raise(c->prov, UK_R_SIGN_FAILED, "the host cannot sign with these "
+                 "signature settings");
+        return 0;
+    }
+    *siglen = sigsize;
+    ok = EVP_PKEY_sign(pctx, sig, siglen, tbs, tbslen) == 1;
+    EVP_PKEY_CTX_free(pctx);
+    if (!ok)
+        UK_raise(c->prov, UK_R_SIGN_FAILED, "host signature with a software %s key failed",
+                 ukprov_keytype_name(c->key->type));
+    return ok;
+}
+
+static int host_verify(SIGCTX *c, const unsigned char *sig, size_t siglen,
+                       const unsigned char *tbs, size_t tbslen)
+{
+    EVP_PKEY_CTX *pctx;
+    int ret;
 
     ERR_set_mark();
-    ret = EVP_PKEY_verify_init(pctx) == 1 && EVP_PKEY_CTX_set_params(pctx, params) == 1;
-    if (!ret) {
+    pctx = host_pkey_ctx(c, EVP_PKEY_OP_VERIFY);
+    if (pctx == NULL) {
         ERR_clear_last_mark();
-        EVP_PKEY_CTX_free(pctx);
         UK_raise(c->prov, UK_R_BAD_PARAM, "the host cannot verify with these "
                  "signature settings");
         return 0;
@@ -1169,7 +1255,7 @@ static int ukprov_sig_digest_verify_init(void *vctx, const char *mdname, void *v
  * only verify), else keep the message for a combined mechanism. */
 static int stream_start(SIGCTX *c)
 {
-    if (c->operation == EVP_PKEY_OP_SIGN
+    if (c->operation == EVP_PKEY_OP_SIGN && !c->key->hostpriv
         && !ukp11_token_has_mech(key_token(c), raw_mech(c))) {
         CK_MECHANISM_TYPE m = combined_mech(c);
 
@@ -1357,6 +1443,20 @@ static int ukprov_ed25519_digest_sign(void *vctx, unsigned char *sig, size_t *si
     }
     if (!check_sigsize(c, sigsize))
         return 0;
+    if (c->key->hostpriv) {
+        OSSL_LIB_CTX *host = ukprov_hostctx(c->prov);
+
+        *siglen = sigsize;
+        EVP_MD_CTX_reset(c->mdctx);
+        if (host == NULL
+            || EVP_DigestSignInit_ex(c->mdctx, NULL, NULL, host, NULL, c->key->pub,
+                                     NULL) != 1
+            || EVP_DigestSign(c->mdctx, sig, siglen, tbs, tbslen) != 1) {
+            UK_raise(c->prov, UK_R_SIGN_FAILED, "host Ed25519 signature failed");
+            return 0;
+        }
+        return 1;
+    }
     return token_sign(c, &mech, tbs, tbslen, sig, siglen, sigsize);
 }
 

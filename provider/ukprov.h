@@ -72,6 +72,12 @@ typedef struct ukprov_key_st {
     int bits, secbits, maxsize;
     char *uri;              /* token object URI (no PIN), NULL for host keys */
     char group[32];         /* EC curve short name (e.g. "prime256v1") */
+    /* A software key: ->pub holds the private key too and ->priv is NULL.
+     * OpenSSL hands such keys to uakey when uakey is listed before the
+     * default provider (keygen without pkcs11_uri, an imported key pair);
+     * every operation on them runs on the host, as the default provider
+     * would run it.  Never set for a token key. */
+    int hostpriv;
     /* Mechanism variants the token rejected, learnt at run time so the
      * next operation goes straight to the fallback (atomic bit set; bits
      * defined by the file that uses them). */
@@ -116,6 +122,14 @@ int ukprov_oaep_decode(UKPROV_CTX *ctx, unsigned char *to, size_t tlen,
                        const unsigned char *em, size_t k,
                        const unsigned char *label, size_t llen,
                        const EVP_MD *md, const EVP_MD *mgf1md);
+
+/* EMSA-PSS encoding (RFC 8017 9.1.1) of the digest |mhash| into a k-byte
+ * block ready for raw RSA (CKM_RSA_X_509), for tokens whose CKM_RSA_PKCS_PSS
+ * refuses a parameter combination (SoftHSM 2.6.1: MGF1 hash != hash).
+ * Returns 1, or 0 when the sizes do not fit. */
+int ukprov_pss_encode(OSSL_LIB_CTX *libctx, unsigned char *em, size_t k, int modbits,
+                      const unsigned char *mhash, const EVP_MD *md,
+                      const EVP_MD *mgf1md, size_t slen);
 
 /* ---- dispatch tables (one file each) ------------------------------------- */
 

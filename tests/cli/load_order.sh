@@ -35,12 +35,20 @@ for cnf in "$UK_CNF_UAKEY_FIRST" "$UK_CNF_UAKEY_LAST"; do
     run_ok "$order: dgst" ossl dgst -sha256 msg
     run_ok "$order: rand" ossl rand -hex 16
     run_ok "$order: host RSA key" ossl genpkey -algorithm RSA -pkeyopt bits:2048 -out "$order.host.pem"
-    expect_no_msg . "$order: genpkey quiet"
     capture cat "$order.host.pem"
     expect_msg 'BEGIN PRIVATE KEY' "$order: a host key stays a host key (not a token reference)"
     run_ok "$order: sign with a host key file" ossl dgst -sha256 -sign "$order.host.pem" -out "$order.h.sig" msg
     host_ossl pkey -in "$order.host.pem" -pubout -out "$order.host.pub"
     run_ok "$order: verify host signature" host_ossl dgst -sha256 -verify "$order.host.pub" -signature "$order.h.sig" msg
+    run_ok "$order: host EC key" ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$order.hostec.pem"
+    capture cat "$order.hostec.pem"
+    expect_msg 'BEGIN PRIVATE KEY' "$order: a host EC key stays a host key"
+    host_ossl pkey -in "$order.hostec.pem" -pubout -out "$order.hostec.pub"
+    run_ok "$order: ECDH host key with the token public key" ossl pkeyutl -derive \
+        -inkey "$order.hostec.pem" -peerkey "$UK_EC_PUB" -out "$order.s1"
+    run_ok "$order: ECDH token key with the host public key" ossl pkeyutl -derive \
+        -inkey "$UK_EC_URI" -peerkey "$order.hostec.pub" -out "$order.s2"
+    same_bytes "$order.s1" "$order.s2" "$order: both sides derive the same secret"
     run_ok "$order: AES on the host" ossl enc -aes-256-cbc -pbkdf2 -pass pass:x -in msg -out "$order.enc"
 done
 finish
