@@ -183,14 +183,15 @@ int ukprov_oaep_decode(UKPROV_CTX *ctx, unsigned char *to, size_t tlen,
         for (i = 0; i + s < msgmax; i++)
             msg[i] = ct_select_8(move, msg[i + s], msg[i]);
     }
-    /* Copy out: every position up to the public bound is written to or
-     * left alone by mask, never by branch. */
-    for (i = 0; i < cap; i++) {
-        size_t keep = good & ct_lt(i, mlen);
-
-        to[i] = ct_select_8(keep, msg[i], to[i]);
+    /* Only success or failure and the message length are left, and the
+     * caller learns both from the return value anyway: from here on they
+     * may steer a branch (which padding check failed may not, and did not).
+     * The message is already at msg[0], so the copy does not depend on
+     * where the separator was.  On failure |to| is left untouched. */
+    if (good != 0) {
+        memcpy(to, msg, mlen);
+        ret = (int)mlen;
     }
-    ret = (int)ct_select(good, mlen, (size_t)-1);
 
  end:
     EVP_MD_CTX_free(mctx);

@@ -20,12 +20,13 @@ AM_TESTS_ENVIRONMENT = export LC_ALL=C UK_CHECKER='$(UK_CHECKER)' \
 	UK_TESTVARS='$(abs_top_builddir)/tests/softhsm/testvars' \
 	UK_TMPROOT='$(abs_top_builddir)/tests/tmp' \
 	UK_SRCDIR='$(abs_top_srcdir)' UK_BUILDDIR='$(abs_top_builddir)' \
-	UK_SHIM='$(abs_top_builddir)/tests/p11shim/.libs/p11shim.so';
+	UK_SHIM='$(abs_top_builddir)/tests/p11shim/.libs/p11shim.so' \
+	UK_ASAN_RUNTIME='$(UK_ASAN_RUNTIME)';
 
 UK_TEST_SHELL_FILES = \
 	tests/run-test.sh tests/setup-softhsm.sh tests/write-cnf.sh \
 	tests/demo.sh tests/cli/helpers.sh
-EXTRA_DIST += $(UK_TEST_SHELL_FILES) $(CLI_TESTS) tests/valgrind.supp .ci/deps
+EXTRA_DIST += $(UK_TEST_SHELL_FILES) $(CLI_TESTS) tests/valgrind.supp tests/lsan.supp .ci/deps
 
 # ---- the token: made once, copied per test ----------------------------------
 check_DATA = tests/softhsm/testvars

@@ -100,6 +100,34 @@ UK_CHECKER=$checker
 UK_HELPER_DIR=$here
 export UK_CHECKER UK_HELPER_DIR
 
+# pkcs11-tool is an independent checker: it must never load uakey through
+# the test's openssl.cnf (it links libcrypto, which reads OPENSSL_CONF).
+if [ -n "${UK_TEST_DIR:-}" ] && [ -n "${UK_PKCS11_TOOL:-}" ]; then
+    printf '#!/bin/sh\nOPENSSL_CONF=/dev/null exec "%s" "$@"\n' "$UK_PKCS11_TOOL" \
+        >"$UK_TEST_DIR/pkcs11-tool"
+    chmod +x "$UK_TEST_DIR/pkcs11-tool"
+    UK_PKCS11_TOOL=$UK_TEST_DIR/pkcs11-tool
+    export UK_PKCS11_TOOL
+fi
+
+# An --enable-asan build: the openssl CLI is not instrumented but loads the
+# instrumented uakey.so, so it runs through a wrapper that preloads the
+# sanitizer runtime (only openssl: coreutils such as dd abort under it).
+# Memory errors abort; leaks are checked in our compiled tests (C programs
+# we wrote, linked with ASan), not in the openssl CLI, whose own exit-time
+# allocations are not ours to judge.
+if [ -n "${UK_ASAN_RUNTIME:-}" ] && [ -f "$UK_ASAN_RUNTIME" ] && [ -n "${UK_TEST_DIR:-}" ]; then
+    real_openssl=${UK_OPENSSL:-$(command -v openssl)}
+    printf '#!/bin/sh\nLD_PRELOAD="%s" ASAN_OPTIONS="exitcode=86:detect_leaks=0:detect_odr_violation=0" exec "%s" "$@"\n' \
+        "$UK_ASAN_RUNTIME" "$real_openssl" >"$UK_TEST_DIR/openssl-asan"
+    chmod +x "$UK_TEST_DIR/openssl-asan"
+    UK_OPENSSL=$UK_TEST_DIR/openssl-asan
+    export UK_OPENSSL
+    export ASAN_OPTIONS="exitcode=86:detect_odr_violation=0"
+    export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+fi
+
 echo "run-test: $name (dir $UK_TEST_DIR, timeout ${limit}s${checker:+, checker: $checker})"
 case $test_prog in
 *.sh)

@@ -79,13 +79,24 @@ static inline EVP_PKEY *t_host_pub(OSSL_LIB_CTX *hostctx, EVP_PKEY *key)
     return pub;
 }
 
+static OSSL_PROVIDER *t_host_default;
+
+/* A library context holding only OpenSSL's default provider; free it with
+ * t_hostctx_free. */
 static inline OSSL_LIB_CTX *t_hostctx(void)
 {
     OSSL_LIB_CTX *h = OSSL_LIB_CTX_new();
 
-    if (h == NULL || OSSL_PROVIDER_load(h, "default") == NULL)
+    if (h == NULL || (t_host_default = OSSL_PROVIDER_load(h, "default")) == NULL)
         T_FAIL("host library context");
     return h;
+}
+
+static inline void t_hostctx_free(OSSL_LIB_CTX *h)
+{
+    OSSL_PROVIDER_unload(t_host_default);
+    t_host_default = NULL;
+    OSSL_LIB_CTX_free(h);
 }
 
 #endif
