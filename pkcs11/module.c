@@ -21,6 +21,8 @@
 
 #include <openssl/crypto.h>
 
+#include <openssl/err.h>
+
 #include "ukp11_int.h"
 
 UKP11_CTX *ukp11_ctx_new(const UKP11_CONFIG *cfg, ukp11_err_fn *err, void *errarg)
@@ -191,7 +193,12 @@ static CK_RV module_start(UKP11_CTX *ctx, struct ukp11_module *mod)
         }
     }
     ukp11_dbg("initializing module %s", mod->name);
+    /* Modules built on libcrypto (SoftHSM) may leave their own noise on
+     * the calling thread's OpenSSL error queue while initializing (an
+     * engine they could not load): it is not the caller's error, drop it. */
+    ERR_set_mark();
     rv = p11_kit_module_initialize(mod->fl);
+    ERR_pop_to_mark();
     if (rv != CKR_OK) {
         const char *why = p11_kit_message();
 

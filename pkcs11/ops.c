@@ -73,6 +73,18 @@ static CK_RV op_begin(UKP11_OBJ *key, UKP11_SESS *s, CK_OBJECT_HANDLE *h)
     return rv;
 }
 
+/* What to tell the pool about a session after a single-part operation:
+ * when the Init call succeeded but the operation call failed (buffer too
+ * small, or a device that failed mid-way without ending the operation),
+ * the operation may still be active and would block the session's next
+ * Init with CKR_OPERATION_ACTIVE: such a session is closed, not pooled. */
+static CK_RV op_put_rv(int started, CK_RV rv)
+{
+    if (rv != CKR_OK && started)
+        return UKP11_SESS_CLOSE;
+    return rv;
+}
+
 CK_RV ukp11_sign(UKP11_OBJ *key, CK_MECHANISM *mech, const unsigned char *in,
                  size_t inlen, unsigned char *out, size_t *outlen)
 {
@@ -82,6 +94,7 @@ CK_RV ukp11_sign(UKP11_OBJ *key, CK_MECHANISM *mech, const unsigned char *in,
     CK_OBJECT_HANDLE h;
     CK_ULONG len;
     const char *fname = "C_SignInit";
+    int started = 0;
     UKP11_SESS s;
     CK_RV rv;
 
@@ -107,13 +120,13 @@ CK_RV ukp11_sign(UKP11_OBJ *key, CK_MECHANISM *mech, const unsigned char *in,
     rv = UKP11_CALL(fl, SignInit, s.h, mech, h);
     if (rv == CKR_OK) {
         fname = "C_Sign";
+        started = 1;
         len = (CK_ULONG)*outlen;
         rv = UKP11_CALL(fl, Sign, s.h, (CK_BYTE *)in, (CK_ULONG)inlen, out, &len);
         if (rv == CKR_OK)
             *outlen = len;
     }
-    /* After CKR_BUFFER_TOO_SMALL the operation stays active: close. */
-    ukp11_session_put(tok, &s, rv == CKR_BUFFER_TOO_SMALL ? UKP11_SESS_CLOSE : rv);
+    ukp11_session_put(tok, &s, op_put_rv(started, rv));
     if (rv != CKR_OK) {
         if (rv == CKR_USER_NOT_LOGGED_IN)
             lost_login(tok);
@@ -134,6 +147,7 @@ CK_RV ukp11_decrypt(UKP11_OBJ *key, CK_MECHANISM *mech, const unsigned char *in,
     CK_OBJECT_HANDLE h;
     CK_ULONG len;
     const char *fname = "C_DecryptInit";
+    int started = 0;
     UKP11_SESS s;
     CK_RV rv;
 
@@ -159,10 +173,11 @@ CK_RV ukp11_decrypt(UKP11_OBJ *key, CK_MECHANISM *mech, const unsigned char *in,
     rv = UKP11_CALL(fl, DecryptInit, s.h, mech, h);
     if (rv == CKR_OK) {
         fname = "C_Decrypt";
+        started = 1;
         len = (CK_ULONG)cap;
         rv = UKP11_CALL(fl, Decrypt, s.h, (CK_BYTE *)in, (CK_ULONG)inlen, tmp, &len);
     }
-    ukp11_session_put(tok, &s, rv == CKR_BUFFER_TOO_SMALL ? UKP11_SESS_CLOSE : rv);
+    ukp11_session_put(tok, &s, op_put_rv(started, rv));
     if (rv == CKR_OK) {
         if (len > *outlen) {
             OPENSSL_cleanse(tmp, cap);

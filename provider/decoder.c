@@ -294,6 +294,16 @@ static int ukprov_der2key_does_selection(void *provctx, int selection)
     return (selection & OSSL_KEYMGMT_SELECT_KEYPAIR) != 0;
 }
 
+/* A URI from a key-reference file may carry a pin-value (hand-written
+ * references): wipe every copy before freeing it. */
+static void uri_free(char *uri)
+{
+    if (uri != NULL) {
+        OPENSSL_cleanse(uri, strlen(uri));
+        free(uri);
+    }
+}
+
 /* ---- one-key cache between our decoders ---------------------------------- */
 
 /* OpenSSL runs every DER->key decoder of a matching name on the same bytes
@@ -325,7 +335,7 @@ static UKPROV_KEY *cache_clear_locked(void)
 {
     UKPROV_KEY *old = dec_cache.key;
 
-    free(dec_cache.uri);
+    uri_free(dec_cache.uri);
     dec_cache.uri = NULL;
     dec_cache.key = NULL;
     dec_cache.prov = NULL;
@@ -382,7 +392,7 @@ static void cache_put(UKPROV_CTX *prov, const char *uri, UKPROV_KEY *key)
         key = NULL;
     }
     pthread_mutex_unlock(&dec_cache.lock);
-    free(copy);
+    uri_free(copy);
     ukprov_key_free(old);
     ukprov_key_free(key);
 }
@@ -449,7 +459,7 @@ static void remember_login_failure(UKPROV_CTX *prov, const char *uri)
     dec_failed.uri = copy;
     snprintf(dec_failed.text, sizeof(dec_failed.text), "%s", data);
     pthread_mutex_unlock(&dec_cache.lock);
-    free(old);
+    uri_free(old);
 }
 
 /* Wraps the application's passphrase callback to learn whether it was
@@ -488,7 +498,7 @@ void ukprov_decoder_cache_flush(UKPROV_CTX *ctx)
         dec_failed.prov = NULL;
     }
     pthread_mutex_unlock(&dec_cache.lock);
-    free(olduri);
+    uri_free(olduri);
     ukprov_key_free(old);
 }
 
@@ -553,7 +563,7 @@ static int ukprov_der2key_decode(void *vctx, OSSL_CORE_BIO *cin, int selection,
     ret = data_cb(params, data_cbarg);
  end:
     ukprov_key_free(key);
-    free(uri);
+    uri_free(uri);
     free(der);
     return ret;
 }

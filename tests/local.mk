@@ -89,10 +89,13 @@ tests_integration_t_fork_LDADD = $(CRYPTO_LIBS)
 tests_integration_t_fork_LDFLAGS = $(UK_TEST_LINKFLAGS)
 
 # Helper programs the CLI scripts call (not tests themselves).
-check_PROGRAMS += tests/tools/uk_derive
+check_PROGRAMS += tests/tools/uk_derive tests/tools/uk_signloop
 tests_tools_uk_derive_SOURCES = tests/tools/uk_derive.c
 tests_tools_uk_derive_LDADD = $(CRYPTO_LIBS)
 tests_tools_uk_derive_LDFLAGS = $(UK_TEST_LINKFLAGS)
+tests_tools_uk_signloop_SOURCES = tests/tools/uk_signloop.c
+tests_tools_uk_signloop_LDADD = $(CRYPTO_LIBS)
+tests_tools_uk_signloop_LDFLAGS = $(UK_TEST_LINKFLAGS)
 
 # The fault-injection shim: a PKCS#11 module passing calls through to
 # SoftHSM (UK_TEST_TARGET), injecting UK_TEST_FAULT, counting calls.
@@ -129,7 +132,8 @@ CLI_TESTS = \
 	tests/cli/err_module_token.sh \
 	tests/cli/err_wrong_pin.sh \
 	tests/cli/err_key_use.sh \
-	tests/cli/err_keyref_garbage.sh
+	tests/cli/err_keyref_garbage.sh \
+	tests/cli/fault_shim.sh
 
 check_PROGRAMS += $(UNIT_TESTS) $(INTEGRATION_TESTS)
 TESTS += $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CLI_TESTS)
