@@ -69,21 +69,17 @@ typedef struct {
     char *propq;
 } ACCTX;
 
-/* ukprov.h's UKPROV_FN builds the type from the function name; this takes
- * the operation instead. */
-#define AC_FN(op, name) static OSSL_FUNC_asym_cipher_##op##_fn name
-
-AC_FN(newctx, ukprov_rsa_ac_newctx);
-AC_FN(freectx, ukprov_rsa_ac_freectx);
-AC_FN(dupctx, ukprov_rsa_ac_dupctx);
-AC_FN(encrypt_init, ukprov_rsa_encrypt_init);
-AC_FN(encrypt, ukprov_rsa_encrypt);
-AC_FN(decrypt_init, ukprov_rsa_decrypt_init);
-AC_FN(decrypt, ukprov_rsa_decrypt);
-AC_FN(get_ctx_params, ukprov_rsa_ac_get_ctx_params);
-AC_FN(gettable_ctx_params, ukprov_rsa_ac_gettable_ctx_params);
-AC_FN(set_ctx_params, ukprov_rsa_ac_set_ctx_params);
-AC_FN(settable_ctx_params, ukprov_rsa_ac_settable_ctx_params);
+UKPROV_FN(asym_cipher, newctx, ukprov_rsa_ac_newctx);
+UKPROV_FN(asym_cipher, freectx, ukprov_rsa_ac_freectx);
+UKPROV_FN(asym_cipher, dupctx, ukprov_rsa_ac_dupctx);
+UKPROV_FN(asym_cipher, encrypt_init, ukprov_rsa_encrypt_init);
+UKPROV_FN(asym_cipher, encrypt, ukprov_rsa_encrypt);
+UKPROV_FN(asym_cipher, decrypt_init, ukprov_rsa_decrypt_init);
+UKPROV_FN(asym_cipher, decrypt, ukprov_rsa_decrypt);
+UKPROV_FN(asym_cipher, get_ctx_params, ukprov_rsa_ac_get_ctx_params);
+UKPROV_FN(asym_cipher, gettable_ctx_params, ukprov_rsa_ac_gettable_ctx_params);
+UKPROV_FN(asym_cipher, set_ctx_params, ukprov_rsa_ac_set_ctx_params);
+UKPROV_FN(asym_cipher, settable_ctx_params, ukprov_rsa_ac_settable_ctx_params);
 
 static void *ukprov_rsa_ac_newctx(void *provctx)
 {

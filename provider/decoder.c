@@ -44,10 +44,6 @@
 #include "names.h"
 #include "ukprov.h"
 
-/* UKPROV_FN pastes the function's own name into OpenSSL's type name; this
- * takes the decoder function kind and our name separately. */
-#define UKPROV_DEC_FN(op, name) static OSSL_FUNC_decoder_##op##_fn name
-
 /* Key-reference files are a few hundred bytes; anything near this is not
  * one of ours. */
 #define UKPROV_DECODE_MAX (64 * 1024)
@@ -160,9 +156,9 @@ typedef struct {
     UKPROV_CTX *prov;
 } UKPROV_DEC_CTX;
 
-UKPROV_DEC_FN(newctx, ukprov_pem2der_newctx);
-UKPROV_DEC_FN(freectx, ukprov_pem2der_freectx);
-UKPROV_DEC_FN(decode, ukprov_pem2der_decode);
+UKPROV_FN(decoder, newctx, ukprov_pem2der_newctx);
+UKPROV_FN(decoder, freectx, ukprov_pem2der_freectx);
+UKPROV_FN(decoder, decode, ukprov_pem2der_decode);
 
 static void *ukprov_pem2der_newctx(void *provctx)
 {
@@ -253,10 +249,10 @@ static const OSSL_DISPATCH ukprov_pem2der_decoder_functions[] = {
 
 /* ---- DER key reference -> token key --------------------------------------- */
 
-UKPROV_DEC_FN(freectx, ukprov_der2key_freectx);
-UKPROV_DEC_FN(does_selection, ukprov_der2key_does_selection);
-UKPROV_DEC_FN(decode, ukprov_der2key_decode);
-UKPROV_DEC_FN(export_object, ukprov_der2key_export_object);
+UKPROV_FN(decoder, freectx, ukprov_der2key_freectx);
+UKPROV_FN(decoder, does_selection, ukprov_der2key_does_selection);
+UKPROV_FN(decoder, decode, ukprov_der2key_decode);
+UKPROV_FN(decoder, export_object, ukprov_der2key_export_object);
 
 typedef struct {
     UKPROV_CTX *prov;

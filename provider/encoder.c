@@ -40,10 +40,6 @@
 #include "names.h"
 #include "ukprov.h"
 
-/* UKPROV_FN pastes the function's own name into OpenSSL's type name; this
- * takes the encoder function kind and our name separately. */
-#define UKPROV_ENC_FN(op, name) static OSSL_FUNC_encoder_##op##_fn name
-
 typedef enum {
     UKPROV_ENC_SPKI_DER = 1,
     UKPROV_ENC_SPKI_PEM,
@@ -58,14 +54,14 @@ typedef struct {
     UKPROV_ENC_KIND kind;
 } UKPROV_ENC_CTX;
 
-UKPROV_ENC_FN(freectx, ukprov_enc_freectx);
-UKPROV_ENC_FN(does_selection, ukprov_enc_pub_does_selection);
-UKPROV_ENC_FN(does_selection, ukprov_enc_text_does_selection);
-UKPROV_ENC_FN(does_selection, ukprov_enc_priv_does_selection);
-UKPROV_ENC_FN(encode, ukprov_enc_encode);
-UKPROV_ENC_FN(import_object, ukprov_enc_import_object);
-UKPROV_ENC_FN(import_object, ukprov_enc_keyref_import_object);
-UKPROV_ENC_FN(free_object, ukprov_enc_free_object);
+UKPROV_FN(encoder, freectx, ukprov_enc_freectx);
+UKPROV_FN(encoder, does_selection, ukprov_enc_pub_does_selection);
+UKPROV_FN(encoder, does_selection, ukprov_enc_text_does_selection);
+UKPROV_FN(encoder, does_selection, ukprov_enc_priv_does_selection);
+UKPROV_FN(encoder, encode, ukprov_enc_encode);
+UKPROV_FN(encoder, import_object, ukprov_enc_import_object);
+UKPROV_FN(encoder, import_object, ukprov_enc_keyref_import_object);
+UKPROV_FN(encoder, free_object, ukprov_enc_free_object);
 
 static void *enc_newctx(void *provctx, UKPROV_KEYTYPE type, UKPROV_ENC_KIND kind)
 {

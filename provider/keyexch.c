@@ -28,20 +28,16 @@ typedef struct {
     int cofactor_mode;          /* -1 (curve default) or 0/1 */
 } KXCTX;
 
-/* ukprov.h's UKPROV_FN builds the type from the function name; this takes
- * the operation instead. */
-#define KX_FN(op, name) static OSSL_FUNC_keyexch_##op##_fn name
-
-KX_FN(newctx, ukprov_ecdh_newctx);
-KX_FN(init, ukprov_ecdh_init);
-KX_FN(set_peer, ukprov_ecdh_set_peer);
-KX_FN(derive, ukprov_ecdh_derive);
-KX_FN(freectx, ukprov_ecdh_freectx);
-KX_FN(dupctx, ukprov_ecdh_dupctx);
-KX_FN(set_ctx_params, ukprov_ecdh_set_ctx_params);
-KX_FN(settable_ctx_params, ukprov_ecdh_settable_ctx_params);
-KX_FN(get_ctx_params, ukprov_ecdh_get_ctx_params);
-KX_FN(gettable_ctx_params, ukprov_ecdh_gettable_ctx_params);
+UKPROV_FN(keyexch, newctx, ukprov_ecdh_newctx);
+UKPROV_FN(keyexch, init, ukprov_ecdh_init);
+UKPROV_FN(keyexch, set_peer, ukprov_ecdh_set_peer);
+UKPROV_FN(keyexch, derive, ukprov_ecdh_derive);
+UKPROV_FN(keyexch, freectx, ukprov_ecdh_freectx);
+UKPROV_FN(keyexch, dupctx, ukprov_ecdh_dupctx);
+UKPROV_FN(keyexch, set_ctx_params, ukprov_ecdh_set_ctx_params);
+UKPROV_FN(keyexch, settable_ctx_params, ukprov_ecdh_settable_ctx_params);
+UKPROV_FN(keyexch, get_ctx_params, ukprov_ecdh_get_ctx_params);
+UKPROV_FN(keyexch, gettable_ctx_params, ukprov_ecdh_gettable_ctx_params);
 
 static void *ukprov_ecdh_newctx(void *provctx)
 {

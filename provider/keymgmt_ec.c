@@ -7,32 +7,32 @@
 #include "keymgmt_int.h"
 #include "ukprov.h"
 
-UKPROV_KM_FN(new, ukprov_ec_new);
-UKPROV_KM_FN(new, ukprov_ed25519_new);
-UKPROV_KM_FN(free, ukprov_ec_free);
-UKPROV_KM_FN(load, ukprov_ec_load);
-UKPROV_KM_FN(load, ukprov_ed25519_load);
-UKPROV_KM_FN(has, ukprov_ec_has);
-UKPROV_KM_FN(match, ukprov_ec_match);
-UKPROV_KM_FN(import, ukprov_ec_import);
-UKPROV_KM_FN(import_types, ukprov_ec_import_types);
-UKPROV_KM_FN(import_types, ukprov_ed25519_import_types);
-UKPROV_KM_FN(export, ukprov_ec_export);
-UKPROV_KM_FN(export_types, ukprov_ec_export_types);
-UKPROV_KM_FN(export_types, ukprov_ed25519_export_types);
-UKPROV_KM_FN(get_params, ukprov_ec_get_params);
-UKPROV_KM_FN(gettable_params, ukprov_ec_gettable_params);
-UKPROV_KM_FN(gettable_params, ukprov_ed25519_gettable_params);
-UKPROV_KM_FN(dup, ukprov_ec_dup);
-UKPROV_KM_FN(query_operation_name, ukprov_ec_query_operation_name);
-UKPROV_KM_FN(query_operation_name, ukprov_ed25519_query_operation_name);
-UKPROV_KM_FN(gen_init, ukprov_ec_gen_init);
-UKPROV_KM_FN(gen_init, ukprov_ed25519_gen_init);
-UKPROV_KM_FN(gen_set_params, ukprov_ec_gen_set_params);
-UKPROV_KM_FN(gen_settable_params, ukprov_ec_gen_settable_params);
-UKPROV_KM_FN(gen_settable_params, ukprov_ed25519_gen_settable_params);
-UKPROV_KM_FN(gen, ukprov_ec_gen);
-UKPROV_KM_FN(gen_cleanup, ukprov_ec_gen_cleanup);
+UKPROV_FN(keymgmt, new, ukprov_ec_new);
+UKPROV_FN(keymgmt, new, ukprov_ed25519_new);
+UKPROV_FN(keymgmt, free, ukprov_ec_free);
+UKPROV_FN(keymgmt, load, ukprov_ec_load);
+UKPROV_FN(keymgmt, load, ukprov_ed25519_load);
+UKPROV_FN(keymgmt, has, ukprov_ec_has);
+UKPROV_FN(keymgmt, match, ukprov_ec_match);
+UKPROV_FN(keymgmt, import, ukprov_ec_import);
+UKPROV_FN(keymgmt, import_types, ukprov_ec_import_types);
+UKPROV_FN(keymgmt, import_types, ukprov_ed25519_import_types);
+UKPROV_FN(keymgmt, export, ukprov_ec_export);
+UKPROV_FN(keymgmt, export_types, ukprov_ec_export_types);
+UKPROV_FN(keymgmt, export_types, ukprov_ed25519_export_types);
+UKPROV_FN(keymgmt, get_params, ukprov_ec_get_params);
+UKPROV_FN(keymgmt, gettable_params, ukprov_ec_gettable_params);
+UKPROV_FN(keymgmt, gettable_params, ukprov_ed25519_gettable_params);
+UKPROV_FN(keymgmt, dup, ukprov_ec_dup);
+UKPROV_FN(keymgmt, query_operation_name, ukprov_ec_query_operation_name);
+UKPROV_FN(keymgmt, query_operation_name, ukprov_ed25519_query_operation_name);
+UKPROV_FN(keymgmt, gen_init, ukprov_ec_gen_init);
+UKPROV_FN(keymgmt, gen_init, ukprov_ed25519_gen_init);
+UKPROV_FN(keymgmt, gen_set_params, ukprov_ec_gen_set_params);
+UKPROV_FN(keymgmt, gen_settable_params, ukprov_ec_gen_settable_params);
+UKPROV_FN(keymgmt, gen_settable_params, ukprov_ed25519_gen_settable_params);
+UKPROV_FN(keymgmt, gen, ukprov_ec_gen);
+UKPROV_FN(keymgmt, gen_cleanup, ukprov_ec_gen_cleanup);
 
 static void *ukprov_ec_new(void *provctx)
 {

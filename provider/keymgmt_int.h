@@ -5,11 +5,6 @@
 
 #include "ukprov.h"
 
-/* UKPROV_FN in ukprov.h pastes the function's own name into the OpenSSL
- * type name, so it only fits functions named after the operation; this one
- * takes the operation and the name separately. */
-#define UKPROV_KM_FN(op, name) static OSSL_FUNC_keymgmt_##op##_fn name
-
 /* The DER (malloc'd) of a certificate on the same token with the same
  * CKA_ID as |obj|, or NULL (no error raised): the point source for EC keys
  * whose token keeps no CKA_EC_POINT and no public key object. */

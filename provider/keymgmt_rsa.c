@@ -8,27 +8,27 @@
 #include "keymgmt_int.h"
 #include "ukprov.h"
 
-UKPROV_KM_FN(new, ukprov_rsa_new);
-UKPROV_KM_FN(new, ukprov_rsapss_new);
-UKPROV_KM_FN(free, ukprov_rsa_free);
-UKPROV_KM_FN(load, ukprov_rsa_load);
-UKPROV_KM_FN(load, ukprov_rsapss_load);
-UKPROV_KM_FN(has, ukprov_rsa_has);
-UKPROV_KM_FN(match, ukprov_rsa_match);
-UKPROV_KM_FN(import, ukprov_rsa_import);
-UKPROV_KM_FN(import_types, ukprov_rsa_import_types);
-UKPROV_KM_FN(export, ukprov_rsa_export);
-UKPROV_KM_FN(export_types, ukprov_rsa_export_types);
-UKPROV_KM_FN(get_params, ukprov_rsa_get_params);
-UKPROV_KM_FN(gettable_params, ukprov_rsa_gettable_params);
-UKPROV_KM_FN(dup, ukprov_rsa_dup);
-UKPROV_KM_FN(query_operation_name, ukprov_rsa_query_operation_name);
-UKPROV_KM_FN(gen_init, ukprov_rsa_gen_init);
-UKPROV_KM_FN(gen_init, ukprov_rsapss_gen_init);
-UKPROV_KM_FN(gen_set_params, ukprov_rsa_gen_set_params);
-UKPROV_KM_FN(gen_settable_params, ukprov_rsa_gen_settable_params);
-UKPROV_KM_FN(gen, ukprov_rsa_gen);
-UKPROV_KM_FN(gen_cleanup, ukprov_rsa_gen_cleanup);
+UKPROV_FN(keymgmt, new, ukprov_rsa_new);
+UKPROV_FN(keymgmt, new, ukprov_rsapss_new);
+UKPROV_FN(keymgmt, free, ukprov_rsa_free);
+UKPROV_FN(keymgmt, load, ukprov_rsa_load);
+UKPROV_FN(keymgmt, load, ukprov_rsapss_load);
+UKPROV_FN(keymgmt, has, ukprov_rsa_has);
+UKPROV_FN(keymgmt, match, ukprov_rsa_match);
+UKPROV_FN(keymgmt, import, ukprov_rsa_import);
+UKPROV_FN(keymgmt, import_types, ukprov_rsa_import_types);
+UKPROV_FN(keymgmt, export, ukprov_rsa_export);
+UKPROV_FN(keymgmt, export_types, ukprov_rsa_export_types);
+UKPROV_FN(keymgmt, get_params, ukprov_rsa_get_params);
+UKPROV_FN(keymgmt, gettable_params, ukprov_rsa_gettable_params);
+UKPROV_FN(keymgmt, dup, ukprov_rsa_dup);
+UKPROV_FN(keymgmt, query_operation_name, ukprov_rsa_query_operation_name);
+UKPROV_FN(keymgmt, gen_init, ukprov_rsa_gen_init);
+UKPROV_FN(keymgmt, gen_init, ukprov_rsapss_gen_init);
+UKPROV_FN(keymgmt, gen_set_params, ukprov_rsa_gen_set_params);
+UKPROV_FN(keymgmt, gen_settable_params, ukprov_rsa_gen_settable_params);
+UKPROV_FN(keymgmt, gen, ukprov_rsa_gen);
+UKPROV_FN(keymgmt, gen_cleanup, ukprov_rsa_gen_cleanup);
 
 static void *ukprov_rsa_new(void *provctx)
 {

@@ -153,36 +153,32 @@ typedef struct {
     size_t buflen, bufcap;
 } SIGCTX;
 
-/* ukprov.h's UKPROV_FN builds the type name from the function name, which
- * does not fit the ukprov_<alg>_<op> names; this one takes the operation. */
-#define SIG_FN(op, name) static OSSL_FUNC_signature_##op##_fn name
-
-SIG_FN(newctx, ukprov_rsa_newctx);
-SIG_FN(newctx, ukprov_ecdsa_newctx);
-SIG_FN(newctx, ukprov_ed25519_newctx);
-SIG_FN(freectx, ukprov_sig_freectx);
-SIG_FN(dupctx, ukprov_sig_dupctx);
-SIG_FN(sign_init, ukprov_sig_sign_init);
-SIG_FN(sign, ukprov_sig_sign);
-SIG_FN(verify_init, ukprov_sig_verify_init);
-SIG_FN(verify, ukprov_sig_verify);
-SIG_FN(digest_sign_init, ukprov_sig_digest_sign_init);
-SIG_FN(digest_sign_update, ukprov_sig_digest_sign_update);
-SIG_FN(digest_sign_final, ukprov_sig_digest_sign_final);
-SIG_FN(digest_verify_init, ukprov_sig_digest_verify_init);
-SIG_FN(digest_verify_update, ukprov_sig_digest_verify_update);
-SIG_FN(digest_verify_final, ukprov_sig_digest_verify_final);
-SIG_FN(digest_sign_init, ukprov_ed25519_digest_sign_init);
-SIG_FN(digest_sign, ukprov_ed25519_digest_sign);
-SIG_FN(digest_verify_init, ukprov_ed25519_digest_verify_init);
-SIG_FN(digest_verify, ukprov_ed25519_digest_verify);
-SIG_FN(get_ctx_params, ukprov_sig_get_ctx_params);
-SIG_FN(gettable_ctx_params, ukprov_rsa_gettable_ctx_params);
-SIG_FN(gettable_ctx_params, ukprov_ecdsa_gettable_ctx_params);
-SIG_FN(set_ctx_params, ukprov_sig_set_ctx_params);
-SIG_FN(settable_ctx_params, ukprov_rsa_settable_ctx_params);
-SIG_FN(settable_ctx_params, ukprov_ecdsa_settable_ctx_params);
-SIG_FN(settable_ctx_params, ukprov_ed25519_settable_ctx_params);
+UKPROV_FN(signature, newctx, ukprov_rsa_newctx);
+UKPROV_FN(signature, newctx, ukprov_ecdsa_newctx);
+UKPROV_FN(signature, newctx, ukprov_ed25519_newctx);
+UKPROV_FN(signature, freectx, ukprov_sig_freectx);
+UKPROV_FN(signature, dupctx, ukprov_sig_dupctx);
+UKPROV_FN(signature, sign_init, ukprov_sig_sign_init);
+UKPROV_FN(signature, sign, ukprov_sig_sign);
+UKPROV_FN(signature, verify_init, ukprov_sig_verify_init);
+UKPROV_FN(signature, verify, ukprov_sig_verify);
+UKPROV_FN(signature, digest_sign_init, ukprov_sig_digest_sign_init);
+UKPROV_FN(signature, digest_sign_update, ukprov_sig_digest_sign_update);
+UKPROV_FN(signature, digest_sign_final, ukprov_sig_digest_sign_final);
+UKPROV_FN(signature, digest_verify_init, ukprov_sig_digest_verify_init);
+UKPROV_FN(signature, digest_verify_update, ukprov_sig_digest_verify_update);
+UKPROV_FN(signature, digest_verify_final, ukprov_sig_digest_verify_final);
+UKPROV_FN(signature, digest_sign_init, ukprov_ed25519_digest_sign_init);
+UKPROV_FN(signature, digest_sign, ukprov_ed25519_digest_sign);
+UKPROV_FN(signature, digest_verify_init, ukprov_ed25519_digest_verify_init);
+UKPROV_FN(signature, digest_verify, ukprov_ed25519_digest_verify);
+UKPROV_FN(signature, get_ctx_params, ukprov_sig_get_ctx_params);
+UKPROV_FN(signature, gettable_ctx_params, ukprov_rsa_gettable_ctx_params);
+UKPROV_FN(signature, gettable_ctx_params, ukprov_ecdsa_gettable_ctx_params);
+UKPROV_FN(signature, set_ctx_params, ukprov_sig_set_ctx_params);
+UKPROV_FN(signature, settable_ctx_params, ukprov_rsa_settable_ctx_params);
+UKPROV_FN(signature, settable_ctx_params, ukprov_ecdsa_settable_ctx_params);
+UKPROV_FN(signature, settable_ctx_params, ukprov_ed25519_settable_ctx_params);
 
 static const char *alg_name(sig_alg a)
 {

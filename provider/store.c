@@ -16,15 +16,13 @@
 #include "keymgmt_int.h"
 #include "ukprov.h"
 
-#define UKPROV_STORE_FN(op, name) static OSSL_FUNC_store_##op##_fn name
-
-UKPROV_STORE_FN(open, ukprov_store_open);
-UKPROV_STORE_FN(attach, ukprov_store_attach);
-UKPROV_STORE_FN(settable_ctx_params, ukprov_store_settable_ctx_params);
-UKPROV_STORE_FN(set_ctx_params, ukprov_store_set_ctx_params);
-UKPROV_STORE_FN(load, ukprov_store_load);
-UKPROV_STORE_FN(eof, ukprov_store_eof);
-UKPROV_STORE_FN(close, ukprov_store_close);
+UKPROV_FN(store, open, ukprov_store_open);
+UKPROV_FN(store, attach, ukprov_store_attach);
+UKPROV_FN(store, settable_ctx_params, ukprov_store_settable_ctx_params);
+UKPROV_FN(store, set_ctx_params, ukprov_store_set_ctx_params);
+UKPROV_FN(store, load, ukprov_store_load);
+UKPROV_FN(store, eof, ukprov_store_eof);
+UKPROV_FN(store, close, ukprov_store_close);
 
 typedef struct {
     UKPROV_CTX *prov;

@@ -9,9 +9,10 @@
 #include <openssl/pem.h>
 #include <openssl/store.h>
 
+#include "../integration/tutil.h"
+
 int main(int argc, char **argv)
 {
-    OSSL_STORE_CTX *st;
     EVP_PKEY *key = NULL, *peer = NULL;
     EVP_PKEY_CTX *dctx = NULL;
     unsigned char secret[256];
@@ -23,15 +24,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s KEY-URI PEER-KEYPAIR.pem OUT\n", argv[0]);
         return 2;
     }
-    st = OSSL_STORE_open(argv[1], NULL, NULL, NULL, NULL);
-    while (st != NULL && key == NULL && !OSSL_STORE_eof(st)) {
-        OSSL_STORE_INFO *info = OSSL_STORE_load(st);
-
-        if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
-            key = OSSL_STORE_INFO_get1_PKEY(info);
-        OSSL_STORE_INFO_free(info);
-    }
-    OSSL_STORE_close(st);
+    key = t_load_key(argv[1], 0);      /* exits with the error when it fails */
     f = fopen(argv[2], "r");
     if (f != NULL) {
         peer = PEM_read_PrivateKey(f, NULL, NULL, NULL);

@@ -11,6 +11,8 @@
 #include <openssl/evp.h>
 #include <openssl/provider.h>
 #include <openssl/store.h>
+
+#include "../integration/tutil.h"
 #include <openssl/x509.h>
 
 static void print_error(int op)
@@ -29,7 +31,6 @@ static void print_error(int op)
 int main(int argc, char **argv)
 {
     static const unsigned char msg[] = "uk_signloop";
-    OSSL_STORE_CTX *st;
     OSSL_LIB_CTX *host = NULL;
     OSSL_PROVIDER *hostdef = NULL;
     EVP_PKEY *key = NULL, *pub = NULL;
@@ -41,15 +42,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s KEY-URI COUNT\n", argv[0]);
         return 2;
     }
-    st = OSSL_STORE_open(argv[1], NULL, NULL, NULL, NULL);
-    while (st != NULL && key == NULL && !OSSL_STORE_eof(st)) {
-        OSSL_STORE_INFO *info = OSSL_STORE_load(st);
-
-        if (info != NULL && OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
-            key = OSSL_STORE_INFO_get1_PKEY(info);
-        OSSL_STORE_INFO_free(info);
-    }
-    OSSL_STORE_close(st);
+    key = t_load_key(argv[1], 0);      /* exits with the error when it fails */
     if (key == NULL) {
         printf("load: FAIL\n");
         ERR_print_errors_fp(stdout);
