@@ -1,14 +1,17 @@
-/* uakey provider/: EME-OAEP decoding (RFC 8017 section 7.1.2, step 3) on
- * the host, for tokens that cannot do OAEP with the wanted digest
- * themselves: the token does raw RSA (CKM_RSA_X_509) and we strip the
- * padding here.
+/* uakey provider/: RSA paddings done on the host around a raw RSA
+ * operation in the token (CKM_RSA_X_509), for tokens that refuse the
+ * parameters a caller asks for:
+ *  - EME-OAEP decoding (RFC 8017 section 7.1.2, step 3), e.g. SoftHSM
+ *    2.6.1 and OAEP with SHA-256;
+ *  - EMSA-PSS encoding (RFC 8017 section 9.1.1), e.g. SoftHSM 2.6.1 and
+ *    PSS with an MGF1 digest other than the message digest.
  *
- * Everything derived from the decrypted block is secret, so the decoder
- * never branches or indexes memory on it: every check is folded into a
- * mask, every byte is visited whatever the outcome, and the message is
- * moved to the front of the buffer by a fixed sequence of conditional
- * shifts.  Only public values (k, the digest sizes, the caller's buffer
- * size) decide the control flow.
+ * Everything derived from the decrypted block is secret, so the OAEP
+ * decoder never branches or indexes memory on it until its verdict: every
+ * check is folded into a mask, every byte is visited whatever the outcome,
+ * and the message is moved to the front of the buffer by a fixed sequence
+ * of conditional shifts.  Only public values (k, the digest sizes, the
+ * caller's buffer size) decide the control flow.
  *
  * This file depends on OpenSSL alone (the unit test links it by itself);
  * the provider context is not used. */

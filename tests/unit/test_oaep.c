@@ -1,8 +1,14 @@
-/* Unit test: ukprov_oaep_decode (provider/oaep.c, linked alone).
+/* Unit test: the host-side RSA paddings of provider/oaep.c, linked alone.
  *
- * OpenSSL's default provider encrypts with OAEP; the ciphertext is
- * decrypted without padding (what the token's CKM_RSA_X_509 returns) and
- * our decoder must give back the message, or -1 for anything corrupted. */
+ * ukprov_oaep_decode: OpenSSL's default provider encrypts with OAEP; the
+ * ciphertext is decrypted without padding (what the token's CKM_RSA_X_509
+ * returns) and our decoder must give back the message, or -1 for anything
+ * corrupted.
+ *
+ * ukprov_pss_encode: our EMSA-PSS block, raised to the private exponent
+ * without padding (what the token's CKM_RSA_X_509 does), must verify as a
+ * PSS signature in the default provider with the same digest, MGF1 digest
+ * and salt length. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -268,6 +274,99 @@ static void test_bad_sizes(void **state)
                                         NULL, NULL), -1);
 }
 
+/* Raw RSA private operation on the host: the token's CKM_RSA_X_509. */
+static int raw_sign(EVP_PKEY *pkey, const unsigned char *em, size_t k,
+                    unsigned char *sig, size_t *siglen)
+{
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    int ok = c != NULL && EVP_PKEY_sign_init(c) == 1
+        && EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING) == 1
+        && EVP_PKEY_sign(c, sig, siglen, em, k) == 1;
+
+    EVP_PKEY_CTX_free(c);
+    return ok;
+}
+
+static int pss_verify(EVP_PKEY *pkey, const char *md, const char *mgf1, int saltlen,
+                      const unsigned char *dgst, size_t dlen,
+                      const unsigned char *sig, size_t siglen)
+{
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    int ok = c != NULL && EVP_PKEY_verify_init(c) == 1
+        && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PSS_PADDING) == 1
+        && EVP_PKEY_CTX_set_signature_md(c, EVP_get_digestbyname(md)) == 1
+        && EVP_PKEY_CTX_set_rsa_mgf1_md_name(c, mgf1, NULL) == 1
+        && EVP_PKEY_CTX_set_rsa_pss_saltlen(c, saltlen) == 1
+        && EVP_PKEY_verify(c, sig, siglen, dgst, dlen) == 1;
+
+    EVP_PKEY_CTX_free(c);
+    ERR_clear_error();
+    return ok;
+}
+
+static void pss_case(EVP_PKEY *pkey, const char *mdname, const char *mgf1name,
+                     size_t slen)
+{
+    EVP_MD *md = EVP_MD_fetch(NULL, mdname, NULL);
+    EVP_MD *mgf1 = EVP_MD_fetch(NULL, mgf1name, NULL);
+    int bits = EVP_PKEY_get_bits(pkey);
+    size_t k = (size_t)(bits + 7) / 8, siglen = k;
+    unsigned char dgst[EVP_MAX_MD_SIZE], em[1024], sig[1024];
+    unsigned int dlen = 0;
+
+    assert_non_null(md);
+    assert_non_null(mgf1);
+    assert_int_equal(EVP_Digest("pss test", 8, dgst, &dlen, md, NULL), 1);
+    assert_int_equal(ukprov_pss_encode(NULL, em, k, bits, dgst, md, mgf1, slen), 1);
+    assert_true(raw_sign(pkey, em, k, sig, &siglen));
+    assert_int_equal(siglen, k);
+    assert_true(pss_verify(pkey, mdname, mgf1name, (int)slen, dgst, dlen, sig, siglen));
+    /* a different salt length must not verify: the check is not blind */
+    assert_false(pss_verify(pkey, mdname, mgf1name, (int)slen + 1, dgst, dlen, sig, siglen));
+    /* nor a different MGF1 digest */
+    assert_false(pss_verify(pkey, mdname, strcmp(mgf1name, "SHA1") == 0 ? "SHA256" : "SHA1",
+                            (int)slen, dgst, dlen, sig, siglen));
+    EVP_MD_free(md);
+    EVP_MD_free(mgf1);
+}
+
+static void test_pss_encode(void **state)
+{
+    fixture *f = *state;
+    size_t emlen = K, maxsalt = emlen - 32 - 2;
+
+    pss_case(f->pkey, "SHA256", "SHA256", 32);
+    pss_case(f->pkey, "SHA256", "SHA1", 32);     /* what SoftHSM refuses */
+    pss_case(f->pkey, "SHA256", "SHA1", 0);
+    pss_case(f->pkey, "SHA384", "SHA512", 20);
+    pss_case(f->pkey, "SHA256", "SHA256", maxsalt);
+}
+
+/* A modulus whose bit length is 1 mod 8: emLen = k - 1, the encoded block
+ * starts with a zero byte. */
+static void test_pss_encode_odd_modulus(void **state)
+{
+    EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1025);
+
+    (void)state;
+    assert_non_null(pkey);
+    pss_case(pkey, "SHA256", "SHA1", 32);
+    pss_case(pkey, "SHA1", "SHA1", 20);
+    EVP_PKEY_free(pkey);
+}
+
+static void test_pss_encode_bad_sizes(void **state)
+{
+    fixture *f = *state;
+    EVP_MD *md = f->sha256;
+    unsigned char em[K], dgst[32] = { 0 };
+
+    /* salt too large for the key */
+    assert_int_equal(ukprov_pss_encode(NULL, em, K, KEYBITS, dgst, md, md, K - 32 - 1), 0);
+    /* block shorter than the modulus needs */
+    assert_int_equal(ukprov_pss_encode(NULL, em, K - 2, KEYBITS, dgst, md, md, 32), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +379,9 @@ int main(void)
         cmocka_unit_test(test_flip_em),
         cmocka_unit_test(test_flip_ciphertext),
         cmocka_unit_test(test_bad_sizes),
+        cmocka_unit_test(test_pss_encode),
+        cmocka_unit_test(test_pss_encode_odd_modulus),
+        cmocka_unit_test(test_pss_encode_bad_sizes),
     };
 
     return cmocka_run_group_tests_name("oaep", tests, setup, teardown);
