@@ -540,6 +540,19 @@ void *ukprov_km_load(const void *ref, size_t ref_sz, UKPROV_KEYTYPE type)
     return ukprov_key_ref(key);
 }
 
+/* An EC key may hold only its group (parameters, no point yet). */
+static int pub_present(const UKPROV_KEY *key)
+{
+    size_t len = 0;
+
+    if (key->pub == NULL)
+        return 0;
+    if (key->type != UKPROV_KT_EC)
+        return 1;
+    return EVP_PKEY_get_octet_string_param(key->pub, OSSL_PKEY_PARAM_PUB_KEY, NULL, 0,
+                                           &len) == 1 && len > 0;
+}
+
 int ukprov_km_has(const void *keydata, int selection)
 {
     const UKPROV_KEY *key = keydata;
@@ -550,7 +563,7 @@ int ukprov_km_has(const void *keydata, int selection)
     if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) != 0)
         ok = ok && (key->priv != NULL || key->hostpriv);
     if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) != 0)
-        ok = ok && key->pub != NULL;
+        ok = ok && pub_present(key);
     if ((selection & OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS) != 0
         && key->type == UKPROV_KT_EC)
         ok = ok && key->pub != NULL;
@@ -604,6 +617,22 @@ int ukprov_km_import(void *keydata, int selection, const OSSL_PARAM params[])
     if (key->priv != NULL) {
         UK_raise(key->prov, UK_R_NOT_SUPPORTED, "cannot import into a token %s key", alg);
         return 0;
+    }
+    if (OSSL_PARAM_locate_const(params, pub_param_name(key->type)) == NULL
+        && key->type == UKPROV_KT_EC
+        && (selection & OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS) != 0
+        && OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_GROUP_NAME) != NULL) {
+        /* An EC group alone: libssl makes a peer's key share this way and
+         * then sets its point (ukprov_km_set_params). */
+        pub = pkey_fromdata(key->prov, alg, (OSSL_PARAM *)params, EVP_PKEY_KEY_PARAMETERS);
+        if (pub == NULL) {
+            UK_raise(key->prov, UK_R_BAD_KEY, "cannot import the EC parameters");
+            return 0;
+        }
+        EVP_PKEY_free(key->pub);
+        key->pub = pub;
+        key->hostpriv = 0;
+        return ukprov_key_set_sizes(key);
     }
     if (OSSL_PARAM_locate_const(params, pub_param_name(key->type)) == NULL) {
         UK_raise(key->prov, UK_R_NOT_SUPPORTED, "%s import needs the public key "
@@ -689,6 +718,34 @@ int ukprov_km_get_params(void *keydata, OSSL_PARAM params[])
         && !OSSL_PARAM_set_int(p, key->maxsize))
         return 0;
     return 1;
+}
+
+/* The encoded public key of a key that has none fixed by a token: the
+ * point of a peer's key share (libssl), set on an EC key that holds only
+ * its group. */
+int ukprov_km_set_params(void *keydata, const OSSL_PARAM params[])
+{
+    UKPROV_KEY *key = keydata;
+    const OSSL_PARAM *p;
+
+    if (key == NULL)
+        return 0;
+    p = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY);
+    if (p == NULL)
+        return 1;
+    if (key->priv != NULL || key->pub == NULL) {
+        UK_raise(key->prov, UK_R_NOT_SUPPORTED, "the public key of a token %s key "
+                 "cannot be replaced", ukprov_keytype_name(key->type));
+        return 0;
+    }
+    if (p->data_type != OSSL_PARAM_OCTET_STRING
+        || EVP_PKEY_set1_encoded_public_key(key->pub, p->data, p->data_size) != 1) {
+        UK_raise(key->prov, UK_R_BAD_KEY, "invalid encoded %s public key",
+                 ukprov_keytype_name(key->type));
+        return 0;
+    }
+    key->hostpriv = 0;
+    return ukprov_key_set_sizes(key);
 }
 
 void *ukprov_km_dup(const void *keydata, int selection)
@@ -802,6 +859,25 @@ int ukprov_km_gen_set_params(void *genctx, const OSSL_PARAM params[])
     return 1;
 }
 
+/* A key to take the domain parameters from (EVP_PKEY_CTX_new_from_pkey
+ * then keygen: libssl makes its ECDHE share from the peer's key this way). */
+int ukprov_km_gen_set_template(void *genctx, void *templ)
+{
+    UKPROV_GEN *g = genctx;
+    const UKPROV_KEY *t = templ;
+
+    if (g == NULL || t == NULL)
+        return 0;
+    if (g->type == UKPROV_KT_EC && t->type == UKPROV_KT_EC) {
+        if (t->group[0] == '\0' || strlen(t->group) >= sizeof(g->group)) {
+            UK_raise(g->prov, UK_R_BAD_PARAM, "the template key names no EC curve");
+            return 0;
+        }
+        strcpy(g->group, t->group);
+    }
+    return 1;
+}
+
 /* "P-256", "prime256v1", "brainpoolP256r1" or a dotted OID -> NID. */
 static int curve_nid(const char *name)
 {
@@ -858,6 +934,7 @@ static UKPROV_KEY *host_gen(UKPROV_GEN *g)
     BIGNUM *e = NULL;
     EVP_PKEY *pk = NULL;
     UKPROV_KEY *key = NULL;
+    int keypair;
 
     if (host == NULL)
         return NULL;
@@ -878,7 +955,9 @@ static UKPROV_KEY *host_gen(UKPROV_GEN *g)
     }
     *p = OSSL_PARAM_construct_end();
     pctx = EVP_PKEY_CTX_new_from_name(host, alg, NULL);
-    if (pctx == NULL || EVP_PKEY_keygen_init(pctx) != 1
+    keypair = (g->selection & OSSL_KEYMGMT_SELECT_KEYPAIR) != 0;
+    if (pctx == NULL
+        || (keypair ? EVP_PKEY_keygen_init(pctx) : EVP_PKEY_paramgen_init(pctx)) != 1
         || EVP_PKEY_CTX_set_params(pctx, params) != 1
         || (e != NULL && EVP_PKEY_CTX_set1_rsa_keygen_pubexp(pctx, e) != 1)
         || EVP_PKEY_generate(pctx, &pk) != 1) {
@@ -889,7 +968,7 @@ static UKPROV_KEY *host_gen(UKPROV_GEN *g)
     key = ukprov_key_from_pub(g->prov, g->type, pk);
     pk = NULL;
     if (key != NULL) {
-        key->hostpriv = 1;
+        key->hostpriv = keypair;
         uk_dbg(UK_DBG_PROVIDER, "generated a software %s key %p on the host", alg,
                (void *)key);
     }
@@ -913,13 +992,13 @@ void *ukprov_km_gen(void *genctx, OSSL_CALLBACK *cb, void *cbarg)
 
     if (g == NULL)
         return NULL;
-    if ((g->selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0) {
-        UK_raise(g->prov, UK_R_NOT_SUPPORTED, "uakey generates key pairs only, "
-                 "not bare %s parameters", ukprov_keytype_name(g->type));
-        return NULL;
-    }
     if (g->uri == NULL)
         return host_gen(g);
+    if ((g->selection & OSSL_KEYMGMT_SELECT_KEYPAIR) == 0) {
+        UK_raise(g->prov, UK_R_NOT_SUPPORTED, "a token holds key pairs, not bare %s "
+                 "parameters", ukprov_keytype_name(g->type));
+        return NULL;
+    }
     memset(&p, 0, sizeof(p));
     switch (g->type) {
     case UKPROV_KT_RSA:

@@ -21,6 +21,8 @@ UKPROV_FN(keymgmt, export, ukprov_ec_export);
 UKPROV_FN(keymgmt, export_types, ukprov_ec_export_types);
 UKPROV_FN(keymgmt, export_types, ukprov_ed25519_export_types);
 UKPROV_FN(keymgmt, get_params, ukprov_ec_get_params);
+UKPROV_FN(keymgmt, set_params, ukprov_ec_set_params);
+UKPROV_FN(keymgmt, settable_params, ukprov_ec_settable_params);
 UKPROV_FN(keymgmt, gettable_params, ukprov_ec_gettable_params);
 UKPROV_FN(keymgmt, gettable_params, ukprov_ed25519_gettable_params);
 UKPROV_FN(keymgmt, dup, ukprov_ec_dup);
@@ -33,6 +35,7 @@ UKPROV_FN(keymgmt, gen_settable_params, ukprov_ec_gen_settable_params);
 UKPROV_FN(keymgmt, gen_settable_params, ukprov_ed25519_gen_settable_params);
 UKPROV_FN(keymgmt, gen, ukprov_ec_gen);
 UKPROV_FN(keymgmt, gen_cleanup, ukprov_ec_gen_cleanup);
+UKPROV_FN(keymgmt, gen_set_template, ukprov_ec_gen_set_template);
 
 static void *ukprov_ec_new(void *provctx)
 {
@@ -116,6 +119,26 @@ static const OSSL_PARAM *ukprov_ed25519_export_types(int selection)
 static int ukprov_ec_get_params(void *keydata, OSSL_PARAM params[])
 {
     return ukprov_km_get_params(keydata, params);
+}
+
+static int ukprov_ec_set_params(void *keydata, const OSSL_PARAM params[])
+{
+    return ukprov_km_set_params(keydata, params);
+}
+
+static int ukprov_ec_gen_set_template(void *genctx, void *templ)
+{
+    return ukprov_km_gen_set_template(genctx, templ);
+}
+
+static const OSSL_PARAM ec_settable[] = {
+    OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
+    OSSL_PARAM_END
+};
+
+static const OSSL_PARAM *ukprov_ec_settable_params(void *provctx)
+{
+    return ec_settable;
 }
 
 static const OSSL_PARAM ec_gettable[] = {
@@ -233,6 +256,9 @@ const OSSL_DISPATCH ukprov_ec_keymgmt_functions[] = {
     { OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))ukprov_ec_export_types },
     { OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))ukprov_ec_get_params },
     { OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))ukprov_ec_gettable_params },
+    { OSSL_FUNC_KEYMGMT_SET_PARAMS, (void (*)(void))ukprov_ec_set_params },
+    { OSSL_FUNC_KEYMGMT_GEN_SET_TEMPLATE, (void (*)(void))ukprov_ec_gen_set_template },
+    { OSSL_FUNC_KEYMGMT_SETTABLE_PARAMS, (void (*)(void))ukprov_ec_settable_params },
     { OSSL_FUNC_KEYMGMT_DUP, (void (*)(void))ukprov_ec_dup },
     { OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME,
       (void (*)(void))ukprov_ec_query_operation_name },

@@ -20,6 +20,8 @@ int ukprov_km_match(const void *k1, const void *k2, int selection);
 int ukprov_km_import(void *keydata, int selection, const OSSL_PARAM params[]);
 int ukprov_km_export(void *keydata, int selection, OSSL_CALLBACK *cb, void *cbarg);
 int ukprov_km_get_params(void *keydata, OSSL_PARAM params[]);
+int ukprov_km_set_params(void *keydata, const OSSL_PARAM params[]);
+int ukprov_km_gen_set_template(void *genctx, void *templ);
 void *ukprov_km_dup(const void *keydata, int selection);
 
 /* Key generation in the token. */

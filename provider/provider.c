@@ -182,6 +182,70 @@ static int ukprov_get_params(void *provctx, OSSL_PARAM params[])
     return 1;
 }
 
+/* ---- TLS groups ------------------------------------------------------------ */
+
+/* libssl takes a provider's TLS groups only when an unqualified fetch of
+ * the group's key algorithm lands in that provider.  With uakey listed
+ * before the default provider, "EC" lands in uakey, so uakey must name
+ * the EC groups itself or TLS loses every ECDHE group; uakey then makes
+ * the ephemeral keys on the host (keymgmt host_gen).  With uakey after the
+ * default provider these entries are simply not used.  Values are the
+ * registered TLS NamedGroup code points and the curves' security bits. */
+typedef struct {
+    const char *name, *internal;
+    unsigned int id, secbits;
+    int maxtls, maxdtls;        /* 0: no upper bound */
+} UKPROV_TLS_GROUP;
+
+static const UKPROV_TLS_GROUP ukprov_tls_groups[] = {
+    { "secp256r1", "prime256v1", 23, 128, 0, 0 },
+    { "P-256", "prime256v1", 23, 128, 0, 0 },
+    { "secp384r1", "secp384r1", 24, 192, 0, 0 },
+    { "P-384", "secp384r1", 24, 192, 0, 0 },
+    { "secp521r1", "secp521r1", 25, 256, 0, 0 },
+    { "P-521", "secp521r1", 25, 256, 0, 0 },
+    /* RFC 7027 brainpool groups exist up to TLS 1.2 only */
+    { "brainpoolP256r1", "brainpoolP256r1", 26, 128, 0x0303, 0xFEFD },
+    { "brainpoolP384r1", "brainpoolP384r1", 27, 192, 0x0303, 0xFEFD },
+    { "brainpoolP512r1", "brainpoolP512r1", 28, 256, 0x0303, 0xFEFD },
+};
+
+static int ukprov_get_capabilities(void *provctx, const char *capability,
+                                   OSSL_CALLBACK *cb, void *arg)
+{
+    size_t i;
+
+    if (capability == NULL || strcasecmp(capability, "TLS-GROUP") != 0)
+        return 0;
+    for (i = 0; i < sizeof(ukprov_tls_groups) / sizeof(ukprov_tls_groups[0]); i++) {
+        const UKPROV_TLS_GROUP *g = &ukprov_tls_groups[i];
+        unsigned int id = g->id, secbits = g->secbits;
+        int mintls = 0x0301, maxtls = g->maxtls, mindtls = 0xFEFF, maxdtls = g->maxdtls;
+        int is_kem = 0;
+        OSSL_PARAM p[] = {
+            OSSL_PARAM_utf8_string(OSSL_CAPABILITY_TLS_GROUP_NAME, (char *)g->name, 0),
+            OSSL_PARAM_utf8_string(OSSL_CAPABILITY_TLS_GROUP_NAME_INTERNAL,
+                                   (char *)g->internal, 0),
+            OSSL_PARAM_utf8_string(OSSL_CAPABILITY_TLS_GROUP_ALG, "EC", 0),
+            OSSL_PARAM_uint(OSSL_CAPABILITY_TLS_GROUP_ID, &id),
+            OSSL_PARAM_uint(OSSL_CAPABILITY_TLS_GROUP_SECURITY_BITS, &secbits),
+            OSSL_PARAM_int(OSSL_CAPABILITY_TLS_GROUP_MIN_TLS, &mintls),
+            OSSL_PARAM_int(OSSL_CAPABILITY_TLS_GROUP_MAX_TLS, &maxtls),
+            OSSL_PARAM_int(OSSL_CAPABILITY_TLS_GROUP_MIN_DTLS, &mindtls),
+            OSSL_PARAM_int(OSSL_CAPABILITY_TLS_GROUP_MAX_DTLS, &maxdtls),
+            OSSL_PARAM_int(OSSL_CAPABILITY_TLS_GROUP_IS_KEM, &is_kem),
+            OSSL_PARAM_END
+        };
+
+        p[0].data_size = strlen(g->name);
+        p[1].data_size = strlen(g->internal);
+        p[2].data_size = 2;
+        if (!cb(p, arg))
+            return 0;
+    }
+    return 1;
+}
+
 static const OSSL_ITEM *ukprov_get_reason_strings(void *provctx)
 {
     return ukprov_reason_strings;
@@ -271,6 +335,7 @@ static const OSSL_DISPATCH ukprov_dispatch[] = {
     { OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))ukprov_get_params },
     { OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))ukprov_query },
     { OSSL_FUNC_PROVIDER_GET_REASON_STRINGS, (void (*)(void))ukprov_get_reason_strings },
+    { OSSL_FUNC_PROVIDER_GET_CAPABILITIES, (void (*)(void))ukprov_get_capabilities },
     { 0, NULL }
 };
 

@@ -101,4 +101,32 @@ session rsa-tls12-pss "$UK_RSA_URI" "$UK_RSA_CERT" "-tls1_2 -sigalgs rsa_pss_rsa
 session rsa-tls12-pkcs1 "$UK_RSA_URI" "$UK_RSA_CERT" "-tls1_2 -sigalgs RSA+SHA256" "" TLSv1.2
 session ec-tls13 "$UK_EC_URI" "$UK_EC_CERT" "-tls1_3" "" TLSv1.3
 session ec-tls12 "$UK_EC_URI" "$UK_EC_CERT" "-tls1_2" "" TLSv1.2
+
+# uakey listed before the default provider: the server's ephemeral P-256
+# key for ECDHE then comes from uakey's EC key generation (a software key
+# kept on the host); the handshake must work all the same.
+if [ "${UK_TEST_TLS_SERVER-}" != libp11 ]; then
+    export OPENSSL_CONF=$UK_CNF_UAKEY_FIRST
+    session ec-tls13-uakey-first-p256 "$UK_EC_URI" "$UK_EC_CERT" "-tls1_3 -groups P-256" \
+        "-groups P-256" TLSv1.3
+    session rsa-tls12-uakey-first-p256 "$UK_RSA_URI" "$UK_RSA_CERT" "-tls1_2 -groups P-256" \
+        "-groups P-256" TLSv1.2
+    # A software server key and certificate (files) through the same
+    # configuration: the handshake signature is made on the host by uakey.
+    host_ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out soft.key
+    host_ossl req -x509 -new -key soft.key -subj /CN=127.0.0.1 -days 2 -out soft.crt
+    session soft-key-tls13-uakey-first "soft.key" "soft.crt" "-tls1_3 -groups P-256" \
+        "-groups P-256" TLSv1.3
+    # uakey-first on the client side too: its key share and the server's
+    # (an EC group plus a point set afterwards) go through uakey's keymgmt.
+    step "client with uakey listed first"
+    start_server client-uakey-first soft.key soft.crt -groups P-256
+    capture bash -c "printf 'GET / HTTP/1.0\r\n\r\n' | OPENSSL_CONF='$UK_CNF_UAKEY_FIRST' \
+        timeout -k 5 30 '$OPENSSL' s_client -connect 127.0.0.1:$PORT -CAfile soft.crt \
+        -verify_return_error -ign_eof -groups P-256"
+    expect_msg 'Verify return code: 0 \(ok\)' "uakey-first client: handshake verified"
+    expect_msg 'Server Temp Key: ECDH, prime256v1' "uakey-first client: ECDHE on P-256"
+    expect_msg 'HTTP/1.0 200 ok' "uakey-first client: application data exchanged"
+    stop_server
+fi
 finish
