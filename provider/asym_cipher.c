@@ -28,33 +28,17 @@
 
 /* key->quirks bits owned by this file: "the token refused OAEP with this
  * (hash, MGF1 hash) pair", one bit per pair from bit 8 up.  Index of a
- * digest: SHA-1 0, SHA-224 1, SHA-256 2, SHA-384 3, SHA-512 4. */
+ * digest: its place in ukprov_digests (5 of them). */
 #define QUIRK_OAEP_BASE 8
 #define QUIRK_OAEP_BIT(h, m) (1UL << (QUIRK_OAEP_BASE + (h) * 5 + (m)))
 
-typedef struct {
-    int nid;
-    CK_MECHANISM_TYPE hash;
-    CK_RSA_PKCS_MGF_TYPE mgf;
-} oaep_digest;
-
-static const oaep_digest oaep_digests[] = {
-    { NID_sha1, CKM_SHA_1, CKG_MGF1_SHA1 },
-    { NID_sha224, CKM_SHA224, CKG_MGF1_SHA224 },
-    { NID_sha256, CKM_SHA256, CKG_MGF1_SHA256 },
-    { NID_sha384, CKM_SHA384, CKG_MGF1_SHA384 },
-    { NID_sha512, CKM_SHA512, CKG_MGF1_SHA512 },
-};
-#define N_OAEP_DIGESTS ((int)(sizeof(oaep_digests) / sizeof(oaep_digests[0])))
-
+/* Index of |md| in ukprov_digests (the quirk bit and the PKCS#11 names),
+ * or -1 when OAEP with it is not supported. */
 static int oaep_index(const EVP_MD *md)
 {
-    int i, nid = EVP_MD_get_type(md);
+    const UKPROV_DIGEST *d = ukprov_digest_find(md);
 
-    for (i = 0; i < N_OAEP_DIGESTS; i++)
-        if (oaep_digests[i].nid == nid)
-            return i;
-    return -1;
+    return d != NULL ? (int)(d - ukprov_digests) : -1;
 }
 
 typedef struct {
@@ -571,8 +555,8 @@ static int decrypt_oaep(ACCTX *c, const unsigned char *in, size_t inlen,
             || (__atomic_load_n(&c->key->quirks, __ATOMIC_RELAXED) & bit) != 0
             || !ukp11_token_has_mech(tok, CKM_RSA_PKCS_OAEP));
     if (!host) {
-        op.hashAlg = oaep_digests[hi].hash;
-        op.mgf = oaep_digests[mi].mgf;
+        op.hashAlg = ukprov_digests[hi].hash;
+        op.mgf = ukprov_digests[mi].mgf;
         op.source = CKZ_DATA_SPECIFIED;
         op.pSourceData = c->label;
         op.ulSourceDataLen = c->llen;

@@ -38,94 +38,8 @@ typedef enum { SIG_RSA, SIG_ECDSA, SIG_ED25519 } sig_alg;
  * or keep the message for a combined token mechanism. */
 enum { STREAM_UNDECIDED, STREAM_HASH, STREAM_BUFFER };
 
-/* ---- digests ---------------------------------------------------------------- */
-
-/* DigestInfo prefixes (RFC 8017 section 9.2, note 1). */
-static const unsigned char di_sha1[] = {
-    0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05,
-    0x00, 0x04, 0x14
-};
-static const unsigned char di_sha224[] = {
-    0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-    0x04, 0x02, 0x04, 0x05, 0x00, 0x04, 0x1c
-};
-static const unsigned char di_sha256[] = {
-    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-    0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20
-};
-static const unsigned char di_sha384[] = {
-    0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-    0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30
-};
-static const unsigned char di_sha512[] = {
-    0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
-    0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40
-};
-
-/* AlgorithmIdentifier DER: sha*WithRSAEncryption (NULL parameters) and
- * ecdsa-with-SHA* (no parameters). */
-#define RSA_AID(last) { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, \
-                        0x0d, 0x01, 0x01, (last), 0x05, 0x00 }
-static const unsigned char aid_rsa_sha1[] = RSA_AID(0x05);
-static const unsigned char aid_rsa_sha224[] = RSA_AID(0x0e);
-static const unsigned char aid_rsa_sha256[] = RSA_AID(0x0b);
-static const unsigned char aid_rsa_sha384[] = RSA_AID(0x0c);
-static const unsigned char aid_rsa_sha512[] = RSA_AID(0x0d);
-static const unsigned char aid_ecdsa_sha1[] = {
-    0x30, 0x09, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01
-};
-#define ECDSA_AID(last) { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, \
-                          0x3d, 0x04, 0x03, (last) }
-static const unsigned char aid_ecdsa_sha224[] = ECDSA_AID(0x01);
-static const unsigned char aid_ecdsa_sha256[] = ECDSA_AID(0x02);
-static const unsigned char aid_ecdsa_sha384[] = ECDSA_AID(0x03);
-static const unsigned char aid_ecdsa_sha512[] = ECDSA_AID(0x04);
+/* AlgorithmIdentifier of Ed25519 signatures (RFC 8410: no parameters). */
 static const unsigned char aid_ed25519[] = { 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70 };
-
-typedef struct {
-    int nid;
-    size_t size;
-    CK_MECHANISM_TYPE hash;         /* CK_RSA_PKCS_PSS_PARAMS.hashAlg */
-    CK_RSA_PKCS_MGF_TYPE mgf;       /* MGF1 with this digest */
-    CK_MECHANISM_TYPE rsa_pkcs, rsa_pss, ecdsa;     /* combined mechanisms */
-    const unsigned char *di;
-    size_t dilen;
-    const unsigned char *aid_rsa, *aid_ecdsa;
-    size_t aid_rsa_len, aid_ecdsa_len;
-} digest_desc;
-
-#define DD(nid, sz, h, g, p, s, e, di, ar, ae) \
-    { nid, sz, h, g, p, s, e, di, sizeof(di), ar, ae, sizeof(ar), sizeof(ae) }
-static const digest_desc digests[] = {
-    DD(NID_sha1, 20, CKM_SHA_1, CKG_MGF1_SHA1, CKM_SHA1_RSA_PKCS,
-       CKM_SHA1_RSA_PKCS_PSS, CKM_ECDSA_SHA1, di_sha1, aid_rsa_sha1, aid_ecdsa_sha1),
-    DD(NID_sha224, 28, CKM_SHA224, CKG_MGF1_SHA224, CKM_SHA224_RSA_PKCS,
-       CKM_SHA224_RSA_PKCS_PSS, CKM_ECDSA_SHA224, di_sha224, aid_rsa_sha224,
-       aid_ecdsa_sha224),
-    DD(NID_sha256, 32, CKM_SHA256, CKG_MGF1_SHA256, CKM_SHA256_RSA_PKCS,
-       CKM_SHA256_RSA_PKCS_PSS, CKM_ECDSA_SHA256, di_sha256, aid_rsa_sha256,
-       aid_ecdsa_sha256),
-    DD(NID_sha384, 48, CKM_SHA384, CKG_MGF1_SHA384, CKM_SHA384_RSA_PKCS,
-       CKM_SHA384_RSA_PKCS_PSS, CKM_ECDSA_SHA384, di_sha384, aid_rsa_sha384,
-       aid_ecdsa_sha384),
-    DD(NID_sha512, 64, CKM_SHA512, CKG_MGF1_SHA512, CKM_SHA512_RSA_PKCS,
-       CKM_SHA512_RSA_PKCS_PSS, CKM_ECDSA_SHA512, di_sha512, aid_rsa_sha512,
-       aid_ecdsa_sha512),
-};
-
-static const digest_desc *digest_find(const EVP_MD *md)
-{
-    size_t i;
-    int nid;
-
-    if (md == NULL)
-        return NULL;
-    nid = EVP_MD_get_type(md);
-    for (i = 0; i < sizeof(digests) / sizeof(digests[0]); i++)
-        if (digests[i].nid == nid)
-            return &digests[i];
-    return NULL;
-}
 
 /* ---- the operation context ---------------------------------------------------- */
 
@@ -137,14 +51,14 @@ typedef struct {
     char *propq;
 
     EVP_MD *md;                 /* NULL: no digest set */
-    const digest_desc *dd;      /* table entry of md (NULL for none) */
+    const UKPROV_DIGEST *dd;      /* table entry of md (NULL for none) */
     int allow_md;               /* 0 while a streaming operation runs */
 
     /* RSA */
     int pad;                    /* RSA_PKCS1_PADDING, _PSS_PADDING, RSA_NO_PADDING */
     int saltlen;                /* RSA_PSS_SALTLEN_* or an explicit length */
     EVP_MD *mgf1md;             /* NULL: same as md */
-    const digest_desc *mgf1dd;
+    const UKPROV_DIGEST *mgf1dd;
 
     /* streaming */
     EVP_MD_CTX *mdctx;          /* reused for every operation */
@@ -297,7 +211,7 @@ static void *ukprov_sig_dupctx(void *vctx)
 static int set_digest(SIGCTX *c, const char *mdname)
 {
     EVP_MD *md;
-    const digest_desc *dd;
+    const UKPROV_DIGEST *dd;
     OSSL_LIB_CTX *host;
 
     if (c->alg == SIG_ED25519) {
@@ -318,7 +232,7 @@ static int set_digest(SIGCTX *c, const char *mdname)
         UK_raise(c->prov, UK_R_BAD_PARAM, "unknown digest %s", mdname);
         return 0;
     }
-    dd = digest_find(md);
+    dd = ukprov_digest_find(md);
     if (dd == NULL) {
         UK_raise(c->prov, UK_R_BAD_PARAM,
                  "digest %s is not supported for %s signatures (SHA-1, SHA-224, "
@@ -345,7 +259,7 @@ static int set_digest(SIGCTX *c, const char *mdname)
 static int set_mgf1(SIGCTX *c, const char *mdname)
 {
     EVP_MD *md;
-    const digest_desc *dd;
+    const UKPROV_DIGEST *dd;
     OSSL_LIB_CTX *host;
 
     if ((host = ukprov_hostctx(c->prov)) == NULL)
@@ -355,7 +269,7 @@ static int set_mgf1(SIGCTX *c, const char *mdname)
         UK_raise(c->prov, UK_R_BAD_PARAM, "unknown MGF1 digest %s", mdname);
         return 0;
     }
-    if ((dd = digest_find(md)) == NULL) {
+    if ((dd = ukprov_digest_find(md)) == NULL) {
         UK_raise(c->prov, UK_R_BAD_PARAM, "MGF1 digest %s is not supported", mdname);
         EVP_MD_free(md);
         return 0;
@@ -583,7 +497,7 @@ static int pss_salt(SIGCTX *c, size_t *out)
     return 1;
 }
 
-static const digest_desc *mgf1_desc(const SIGCTX *c)
+static const UKPROV_DIGEST *mgf1_desc(const SIGCTX *c)
 {
     return c->mgf1dd != NULL ? c->mgf1dd : c->dd;
 }

@@ -112,6 +112,27 @@ typedef struct {
 } UKPROV_PIN_ARG;
 int ukprov_pin_cb(char *buf, size_t cap, size_t *len, const char *info, void *arg);
 
+/* ---- digests (digests.c) ---------------------------------------------------- */
+
+/* A digest as PKCS#11 and X.509 name it (SHA-1, SHA-224, SHA-256, SHA-384,
+ * SHA-512): pure data, checked against OpenSSL by tests/unit/test_digests. */
+typedef struct {
+    int nid;
+    size_t size;
+    CK_MECHANISM_TYPE hash;         /* CK_RSA_PKCS_PSS_PARAMS.hashAlg etc. */
+    CK_RSA_PKCS_MGF_TYPE mgf;       /* MGF1 with this digest */
+    CK_MECHANISM_TYPE rsa_pkcs, rsa_pss, ecdsa;     /* combined mechanisms */
+    const unsigned char *di;        /* DigestInfo prefix (RFC 8017 9.2) */
+    size_t dilen;
+    const unsigned char *aid_rsa, *aid_ecdsa;   /* sha*WithRSAEncryption, ecdsa-with-SHA* */
+    size_t aid_rsa_len, aid_ecdsa_len;
+} UKPROV_DIGEST;
+
+#define UKPROV_N_DIGESTS 5
+extern const UKPROV_DIGEST ukprov_digests[UKPROV_N_DIGESTS];
+/* The entry for |md|, NULL when uakey does not support it. */
+const UKPROV_DIGEST *ukprov_digest_find(const EVP_MD *md);
+
 /* ---- host helpers -------------------------------------------------------- */
 
 /* Constant-time OAEP decoding (RFC 8017 7.1.2 steps 3) of the raw RSA

@@ -42,7 +42,14 @@ tests/softhsm/testvars: $(srcdir)/tests/setup-softhsm.sh $(srcdir)/tests/write-c
 UK_TEST_LINKFLAGS = $(AM_LDFLAGS) -no-install
 if HAVE_CMOCKA
 UNIT_TESTS = tests/unit/test_keyref tests/unit/test_pin tests/unit/test_uri \
-	tests/unit/test_oaep
+	tests/unit/test_oaep tests/unit/test_digests
+
+# digests.c is compiled straight into the test: its constants are checked
+# against OpenSSL's own encoders.
+tests_unit_test_digests_SOURCES = tests/unit/test_digests.c provider/digests.c
+tests_unit_test_digests_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_digests_LDADD = $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_digests_LDFLAGS = $(UK_TEST_LINKFLAGS)
 
 # oaep.c is compiled straight into the test: decoded against OpenSSL's own
 # OAEP encryption.
