@@ -137,13 +137,25 @@ CK_RV ukp11_sign(UKP11_OBJ *key, CK_MECHANISM *mech, const unsigned char *in,
     return rv;
 }
 
+/* Wipes a decryption scratch buffer; frees it when it came from the heap.
+ * The caller's own buffer is left as it is (it holds the plaintext). */
+static void tmp_free(unsigned char *tmp, unsigned char *out, unsigned char *stackbuf,
+                     size_t cap)
+{
+    if (tmp == out)
+        return;
+    OPENSSL_cleanse(tmp, cap);
+    if (tmp != stackbuf)
+        free(tmp);
+}
+
 CK_RV ukp11_decrypt(UKP11_OBJ *key, CK_MECHANISM *mech, const unsigned char *in,
                     size_t inlen, unsigned char *out, size_t *outlen, int quiet)
 {
     UKP11_TOKEN *tok = key->tok;
     CK_FUNCTION_LIST *fl;
     size_t cap = modulus_size(key);
-    unsigned char *tmp;
+    unsigned char stackbuf[1024], *tmp;
     CK_OBJECT_HANDLE h;
     CK_ULONG len;
     const char *fname = "C_DecryptInit";
@@ -158,15 +170,20 @@ CK_RV ukp11_decrypt(UKP11_OBJ *key, CK_MECHANISM *mech, const unsigned char *in,
         return CKR_OK;
     }
     /* Decrypt into a buffer of modulus size: the plaintext length is not
-     * known in advance and a short buffer would leave the operation open. */
-    tmp = malloc(cap > 0 ? cap : 1);
-    if (tmp == NULL) {
+     * known in advance and a short buffer would leave the operation open.
+     * The caller's buffer when it is that large (the usual case), else one
+     * on the stack; the heap only for moduli above 8192 bits. */
+    if (*outlen >= cap)
+        tmp = out;
+    else if (cap <= sizeof(stackbuf))
+        tmp = stackbuf;
+    else if ((tmp = malloc(cap)) == NULL) {
         ukp11_raise(tok->ctx, UK_R_MALLOC, "out of memory decrypting");
         return CKR_HOST_MEMORY;
     }
     rv = op_begin(key, &s, &h);
     if (rv != CKR_OK) {
-        free(tmp);
+        tmp_free(tmp, out, stackbuf, cap);
         return rv;
     }
     fl = tok->mod->fl;
@@ -180,14 +197,14 @@ CK_RV ukp11_decrypt(UKP11_OBJ *key, CK_MECHANISM *mech, const unsigned char *in,
     ukp11_session_put(tok, &s, op_put_rv(started, rv));
     if (rv == CKR_OK) {
         if (len > *outlen) {
-            OPENSSL_cleanse(tmp, cap);
-            free(tmp);
+            tmp_free(tmp, out, stackbuf, cap);
             if (!quiet)
                 ukp11_raise(tok->ctx, UK_R_BUFFER_TOO_SMALL,
                             "plaintext buffer is %zu bytes, need %lu", *outlen, len);
             return CKR_BUFFER_TOO_SMALL;
         }
-        memcpy(out, tmp, len);
+        if (tmp != out)
+            memcpy(out, tmp, len);
         *outlen = len;
     } else {
         if (rv == CKR_USER_NOT_LOGGED_IN)
@@ -197,8 +214,7 @@ CK_RV ukp11_decrypt(UKP11_OBJ *key, CK_MECHANISM *mech, const unsigned char *in,
                         fname, tok->info.label, ukp11_mech_name(mech->mechanism),
                         ukp11_rv_name(rv), rv, rv_hint(rv));
     }
-    OPENSSL_cleanse(tmp, cap);
-    free(tmp);
+    tmp_free(tmp, out, stackbuf, cap);
     return rv;
 }
 
