@@ -33,6 +33,13 @@ static const char *const uk_reason_text[UK_R_MAX] = {
     [UK_R_FORKED] = "process forked",
     [UK_R_BAD_CONFIG] = "invalid configuration",
     [UK_R_IO] = "I/O error",
+    [UK_R_PKI_STORE] = "PKI store error",
+    [UK_R_BAD_CERT] = "invalid certificate",
+    [UK_R_BAD_CRL] = "invalid CRL",
+    [UK_R_BAD_NAME] = "invalid name",
+    [UK_R_PERMISSION] = "permission denied",
+    [UK_R_POLICY_UNKNOWN] = "unknown security policy",
+    [UK_R_KEY_MISMATCH] = "certificate does not match the key",
 };
 
 const char *uk_reason_string(int reason)

@@ -37,6 +37,13 @@ enum uk_reason {
     UK_R_FORKED,                /* "process forked" */
     UK_R_BAD_CONFIG,            /* "invalid configuration" */
     UK_R_IO,                    /* "I/O error" */
+    UK_R_PKI_STORE,             /* "PKI store error" */
+    UK_R_BAD_CERT,              /* "invalid certificate" */
+    UK_R_BAD_CRL,               /* "invalid CRL" */
+    UK_R_BAD_NAME,              /* "invalid name" */
+    UK_R_PERMISSION,            /* "permission denied" */
+    UK_R_POLICY_UNKNOWN,        /* "unknown security policy" */
+    UK_R_KEY_MISMATCH,          /* "certificate does not match the key" */
     UK_R_MAX
 };
 

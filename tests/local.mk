@@ -26,7 +26,7 @@ AM_TESTS_ENVIRONMENT = export LC_ALL=C UK_CHECKER='$(UK_CHECKER)' \
 UK_TEST_SHELL_FILES = \
 	tests/run-test.sh tests/setup-softhsm.sh tests/write-cnf.sh \
 	tests/demo.sh tests/cli/helpers.sh
-EXTRA_DIST += $(UK_TEST_SHELL_FILES) $(CLI_TESTS) tests/valgrind.supp tests/lsan.supp .ci/deps
+EXTRA_DIST += $(UK_TEST_SHELL_FILES) $(CLI_TESTS) tests/valgrind.supp .ci/deps
 
 # ---- the token: made once, copied per test ----------------------------------
 check_DATA = tests/softhsm/testvars
@@ -42,7 +42,39 @@ tests/softhsm/testvars: $(srcdir)/tests/setup-softhsm.sh $(srcdir)/tests/write-c
 UK_TEST_LINKFLAGS = $(AM_LDFLAGS) -no-install
 if HAVE_CMOCKA
 UNIT_TESTS = tests/unit/test_keyref tests/unit/test_pin tests/unit/test_uri \
-	tests/unit/test_oaep tests/unit/test_digests
+	tests/unit/test_oaep tests/unit/test_digests tests/unit/test_appcert
+
+UNIT_TESTS += tests/unit/test_validate tests/unit/test_pki_store
+
+# pki_store.c and the helpers it needs are compiled straight into the test;
+# uakey_keyref_write (keys.c) is a stand-in in the test file.
+tests_unit_test_pki_store_SOURCES = tests/unit/test_pki_store.c \
+	opcua-glue/pki_store.c opcua-glue/fileutil.c opcua-glue/err.c \
+	opcua-glue/certinfo.c opcua-glue/ukua_int.h
+tests_unit_test_pki_store_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/opcua-glue \
+	-I$(top_srcdir)/opcua-glue/include
+tests_unit_test_pki_store_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_pki_store_LDADD = libukcommon.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_pki_store_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
+# Validation, policy table and StatusCode names through libuakey's public
+# API, with a real PKI store in a temporary directory (UK_TMPROOT).
+tests_unit_test_validate_SOURCES = tests/unit/test_validate.c
+tests_unit_test_validate_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/opcua-glue/include \
+	-DUK_TEST_REAL_PKI
+tests_unit_test_validate_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_validate_LDADD = libuakey.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_validate_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
+# appcert.c and certinfo.c are compiled straight into the test; the PKI store
+# calls (uakey_pki_add_cert/_write_own/_name_valid) are recorders in the test
+# itself, so pki_store.c and libuakey.la must not be linked.
+tests_unit_test_appcert_SOURCES = tests/unit/test_appcert.c \
+	opcua-glue/appcert.c opcua-glue/certinfo.c opcua-glue/err.c opcua-glue/ukua_int.h
+tests_unit_test_appcert_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/opcua-glue/include
+tests_unit_test_appcert_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_appcert_LDADD = libukcommon.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_appcert_LDFLAGS = $(UK_TEST_LINKFLAGS)
 
 # digests.c is compiled straight into the test: its constants are checked
 # against OpenSSL's own encoders.
@@ -104,6 +136,14 @@ tests_tools_uk_signloop_SOURCES = tests/tools/uk_signloop.c
 tests_tools_uk_signloop_LDADD = $(CRYPTO_LIBS)
 tests_tools_uk_signloop_LDFLAGS = $(UK_TEST_LINKFLAGS)
 
+# libuakey's key functions on a real token, without openssl.cnf.
+INTEGRATION_TESTS += tests/integration/t_libuakey_keys
+tests_integration_t_libuakey_keys_SOURCES = tests/integration/t_libuakey_keys.c \
+	tests/integration/tutil.h
+tests_integration_t_libuakey_keys_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/opcua-glue/include
+tests_integration_t_libuakey_keys_LDADD = libuakey.la $(CRYPTO_LIBS)
+tests_integration_t_libuakey_keys_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
 # The fault-injection shim: a PKCS#11 module passing calls through to
 # SoftHSM (UK_TEST_TARGET), injecting UK_TEST_FAULT, counting calls.
 check_LTLIBRARIES += tests/p11shim/p11shim.la
@@ -142,8 +182,20 @@ CLI_TESTS = \
 	tests/cli/err_keyref_garbage.sh \
 	tests/cli/fault_shim.sh
 
+# ---- the uakey command line (tests/tool/*.sh) ---------------------------------
+TOOL_TESTS = \
+	tests/tool/cli_usage.sh tests/tool/token_list.sh tests/tool/key_generate.sh \
+	tests/tool/keyref.sh tests/tool/pki_init.sh tests/tool/cert_create_rsa.sh \
+	tests/tool/cert_create_ec.sh tests/tool/cert_csr_install.sh tests/tool/cert_show.sh \
+	tests/tool/verify_trust.sh tests/tool/trust_issuer_crl.sh tests/tool/rejected_full.sh \
+	tests/tool/err_missing_app_uri.sh tests/tool/err_unknown_key.sh tests/tool/err_pki_dir.sh \
+	tests/tool/err_corrupt_trusted.sh tests/tool/err_bad_name.sh \
+	tests/tool/interop_node_cert.sh
+EXTRA_DIST += $(TOOL_TESTS) tests/tool/helpers.sh tests/interop/package.json \
+	tests/interop/package-lock.json tests/interop/check_cert.js tests/lsan.supp
+
 check_PROGRAMS += $(UNIT_TESTS) $(INTEGRATION_TESTS)
-TESTS += $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CLI_TESTS)
+TESTS += $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CLI_TESTS) $(TOOL_TESTS)
 
 # ---- memcheck: compiled tests again under valgrind --------------------------
 MEMCHECK_CHECKER = valgrind --error-exitcode=80 --quiet --leak-check=full \
