@@ -74,14 +74,28 @@ static void describe(unsigned long e, const char *data, char *out, size_t len)
         snprintf(out, len, "%s", reason);
 }
 
+/* 1 for errors raised by uakey itself: libuakey or the provider (whose
+ * library OpenSSL names after the provider). */
+static int is_uakey_error(unsigned long e)
+{
+    const char *lib;
+
+    if (ERR_GET_LIB(e) == uakey_err_lib())
+        return 1;
+    lib = ERR_lib_error_string(e);
+    return lib != NULL && strcmp(lib, "uakey") == 0;
+}
+
 /* OpenSSL queues the root cause first and the callers' wrapping errors
- * after it: the line is the last (what failed), followed by the first
- * (why) when they differ. */
+ * after it: the line is the last (what failed), followed by the cause (the
+ * first error uakey raised, else the first of all) when they differ.
+ * OpenSSL's own trial-and-error noise (a store scheme it tried and did not
+ * find) thus never hides uakey's explanation. */
 const char *uakey_error_string(char *buf, size_t len)
 {
     unsigned long e, first = 0, last = 0;
     const char *data = NULL;
-    int flags = 0;
+    int flags = 0, first_ours = 0;
     char firstdata[512] = "", lastdata[512] = "", a[700], b[700];
 
     if (buf == NULL || len == 0)
@@ -90,8 +104,9 @@ const char *uakey_error_string(char *buf, size_t len)
     while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
         const char *d = data != NULL && (flags & ERR_TXT_STRING) != 0 ? data : "";
 
-        if (first == 0) {
+        if (first == 0 || (!first_ours && is_uakey_error(e) && e != 0)) {
             first = e;
+            first_ours = is_uakey_error(e);
             snprintf(firstdata, sizeof(firstdata), "%s", d);
         }
         last = e;

@@ -92,7 +92,11 @@ static char *uri_compose(const char *uri, const char *path_attr, const char *pin
     int has_pin = strstr(uri, "pin-value=") != NULL || strstr(uri, "pin-source=") != NULL;
 
     if (pin_file != NULL && !has_pin) {
-        char *enc = pct_encode(pin_file);
+        /* p11-kit wants an absolute file: path */
+        char *abs = realpath(pin_file, NULL);
+        char *enc = pct_encode(abs != NULL ? abs : pin_file);
+
+        free(abs);
 
         if (enc == NULL)
             return NULL;
@@ -175,11 +179,33 @@ static OSSL_STORE_INFO *store_first(OSSL_LIB_CTX *libctx, const char *ref, int t
     return found;
 }
 
+/* PEM-style callback answering a PIN prompt from the file |u| (first
+ * line, without the line end). */
+static int pin_file_cb(char *buf, int size, int rwflag, void *u)
+{
+    unsigned char *data = NULL;
+    size_t len = 0, n;
+
+    (void)rwflag;
+    if (u == NULL || size <= 0 || !ukua_read_file(u, &data, &len, 4096))
+        return -1;
+    n = strcspn((char *)data, "\r\n");
+    if (n == 0 || n >= (size_t)size) {
+        OPENSSL_clear_free(data, len);
+        uakey_raise(UK_R_PIN_SOURCE, "PIN file %s is empty or too long", (char *)u);
+        return -1;
+    }
+    memcpy(buf, data, n);
+    OPENSSL_clear_free(data, len);
+    return (int)n;
+}
+
 EVP_PKEY *uakey_load_key(OSSL_LIB_CTX *libctx, const char *ref, const char *pin_file,
                          const UI_METHOD *ui, void *ui_data)
 {
     OSSL_STORE_INFO *info;
     EVP_PKEY *key = NULL;
+    UI_METHOD *pin_ui = NULL;
     char *uri = NULL, *shown;
 
     if (ref == NULL || *ref == '\0') {
@@ -193,6 +219,17 @@ EVP_PKEY *uakey_load_key(OSSL_LIB_CTX *libctx, const char *ref, const char *pin_
             return NULL;
         }
     }
+    /* A key-reference file cannot carry the PIN file: answer the prompt
+     * from the file instead (when the caller gave no prompt of its own). */
+    if (pin_file != NULL && ui == NULL && uri == NULL) {
+        pin_ui = UI_UTIL_wrap_read_pem_callback(pin_file_cb, 0);
+        if (pin_ui == NULL) {
+            uakey_raise(UK_R_MALLOC, "out of memory");
+            return NULL;
+        }
+        ui = pin_ui;
+        ui_data = (void *)pin_file;
+    }
     info = store_first(libctx, uri != NULL ? uri : ref, OSSL_STORE_INFO_PKEY, ui, ui_data);
     if (info != NULL) {
         key = OSSL_STORE_INFO_get1_PKEY(info);
@@ -200,9 +237,15 @@ EVP_PKEY *uakey_load_key(OSSL_LIB_CTX *libctx, const char *ref, const char *pin_
     }
     if (key == NULL) {
         shown = uri_for_message(ref);
-        uakey_raise(UK_R_OBJECT_NOT_FOUND, "no private key at %s", shown ? shown : "(key)");
+        /* the store usually said why (PIN, token, object): keep that as
+         * the cause and say what was asked for */
+        if (ERR_peek_last_error() == 0)
+            uakey_raise(UK_R_OBJECT_NOT_FOUND, "no private key at %s", shown ? shown : "(key)");
+        else
+            uakey_raise(UK_R_BAD_KEY, "cannot load the private key at %s", shown ? shown : "(key)");
         free(shown);
     }
+    UI_destroy_method(pin_ui);
     uri_free(uri);
     return key;
 }

@@ -17,24 +17,13 @@
 
 CLI_GLOBAL cli_global;
 
-static char *pin_file_abs;
 
 int cli_common_option(int c, const char *arg)
 {
     switch (c) {
     case OPT_PIN_FILE:
-        /* the provider takes "pin-source=file:" with an absolute path only;
-         * an unreadable file is reported where the PIN is needed */
-        free(pin_file_abs);
-        pin_file_abs = realpath(arg, NULL);
-        if (pin_file_abs == NULL && arg[0] != '/') {
-            char *cwd = getcwd(NULL, 0);
-
-            if (cwd != NULL && (pin_file_abs = malloc(strlen(cwd) + strlen(arg) + 2)) != NULL)
-                sprintf(pin_file_abs, "%s/%s", cwd, arg);
-            free(cwd);
-        }
-        cli_global.pin_file = pin_file_abs != NULL ? pin_file_abs : arg;
+        /* read (and made absolute for the URI) by libuakey where needed */
+        cli_global.pin_file = arg;
         return 1;
     case OPT_JSON:
         cli_global.json = 1;
@@ -127,47 +116,17 @@ int cli_provider(void)
 
 /* ---- PINs ------------------------------------------------------------------------ */
 
-/* The PIN from --pin-file, handed out through a UI when OpenSSL asks (a
- * key-reference file names its key by URI; the provider then asks the
- * application for the PIN). */
-static UI_METHOD *pin_file_ui;
-
-static int pin_file_cb(char *buf, int size, int rwflag, void *u)
-{
-    FILE *f;
-    int n = 0, c;
-
-    (void)rwflag;
-    (void)u;
-    if (cli_global.pin_file == NULL || size <= 0)
-        return -1;
-    f = fopen(cli_global.pin_file, "r");
-    if (f == NULL)
-        return -1;
-    while (n < size && (c = fgetc(f)) != EOF && c != '\n')
-        buf[n++] = (char)c;
-    fclose(f);
-    if (n > 0 && buf[n - 1] == '\r')
-        n--;
-    return n;
-}
-
+/* The UI for PIN prompts: none with --pin-file (libuakey answers from the
+ * file itself), the terminal with echo off when there is one. */
 const UI_METHOD *cli_ui(void)
 {
-    if (cli_global.pin_file != NULL) {
-        if (pin_file_ui == NULL)
-            pin_file_ui = UI_UTIL_wrap_read_pem_callback(pin_file_cb, 0);
-        return pin_file_ui;
-    }
+    if (cli_global.pin_file != NULL)
+        return NULL;
     return isatty(STDIN_FILENO) ? UI_OpenSSL() : NULL;
 }
 
 void cli_cleanup(void)
 {
-    UI_destroy_method(pin_file_ui);
-    pin_file_ui = NULL;
-    free(pin_file_abs);
-    pin_file_abs = NULL;
     cli_global.pin_file = NULL;
 }
 

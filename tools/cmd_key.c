@@ -7,6 +7,8 @@
 
 #include <openssl/err.h>
 
+#include <unistd.h>
+
 #include "cli.h"
 
 static void key_help(FILE *f)
@@ -39,7 +41,7 @@ static int with_pin_prompt(const char *token_uri, key_op_fn *op, void *arg)
     if (op(token_uri, arg))
         return 1;
     if (cli_global.pin_file != NULL || cli_uri_has_pin(token_uri)
-        || !cli_error_is_pin_required() || cli_ui() == NULL)
+        || !cli_error_is_pin_required() || !isatty(STDIN_FILENO))
         return 0;
     ERR_clear_error();
     pin = cli_prompt_pin("token");

@@ -46,6 +46,22 @@ static void verify_help(FILE *f)
     fprintf(f, "  --json              JSON output\n");
 }
 
+/* The detail without the status name it starts with (already printed). */
+static const char *detail_rest(uint32_t code, const char *detail)
+{
+    const char *name = uakey_status_name(code);
+    size_t n = strlen(name);
+
+    if (detail == NULL)
+        return "";
+    if (strncmp(detail, name, n) == 0) {
+        detail += n;
+        while (*detail == ' ' || *detail == ':')
+            detail++;
+    }
+    return detail;
+}
+
 static void print_result(uint32_t code, const char *detail)
 {
     const char *name = uakey_status_name(code);
@@ -63,8 +79,8 @@ static void print_result(uint32_t code, const char *detail)
         return;
     }
     printf("%s %s\n", name, hex);
-    if (detail != NULL && detail[0] != '\0')
-        printf("    %s\n", detail);
+    if (*detail_rest(code, detail) != '\0')
+        printf("    %s\n", detail_rest(code, detail));
 }
 
 int cmd_verify(int argc, char **argv)
@@ -180,8 +196,8 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     cli_fail(CLI_FAIL, "certificate not accepted: %s 0x%08X%s%s", uakey_status_name(code),
-             (unsigned int)code, detail != NULL && detail[0] != '\0' ? ": " : "",
-             detail != NULL ? detail : "");
+             (unsigned int)code, *detail_rest(code, detail) != '\0' ? " " : "",
+             detail_rest(code, detail));
 out:
     free(detail);
     free(chain);
