@@ -537,6 +537,11 @@ int uakey_key_list(OSSL_LIB_CTX *libctx, const char *token_uri, const char *pin_
 
 /* ---- key-reference files ------------------------------------------------------ */
 
+char *uakey_key_uri(EVP_PKEY *key)
+{
+    return key != NULL ? token_key_uri(key) : NULL;
+}
+
 int uakey_keyref_write(EVP_PKEY *key, const char *path)
 {
     unsigned char *der = NULL;

@@ -189,7 +189,7 @@ TOOL_TESTS = \
 	tests/tool/cert_create_ec.sh tests/tool/cert_csr_install.sh tests/tool/cert_show.sh \
 	tests/tool/verify_trust.sh tests/tool/trust_issuer_crl.sh tests/tool/rejected_full.sh \
 	tests/tool/err_missing_app_uri.sh tests/tool/err_unknown_key.sh tests/tool/err_pki_dir.sh \
-	tests/tool/err_corrupt_trusted.sh tests/tool/err_bad_name.sh \
+	tests/tool/err_corrupt_trusted.sh tests/tool/err_bad_name.sh tests/tool/cert_renew.sh \
 	tests/tool/interop_node_cert.sh
 EXTRA_DIST += $(TOOL_TESTS) tests/tool/helpers.sh tests/interop/package.json \
 	tests/interop/package-lock.json tests/interop/check_cert.js tests/lsan.supp

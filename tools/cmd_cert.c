@@ -1,10 +1,12 @@
 /* uakey cert create|csr|install|show: application instance certificates. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -24,6 +26,8 @@ static void cert_help(FILE *f)
             "                      [--cn CN] [--org O] --out FILE.der\n"
             "       uakey cert install --pki DIR --name NAME [--key URI] CERT.der\n"
             "                          [--issuer CA.der]...\n"
+            "       uakey cert renew --pki DIR --name NAME --token URI --label LABEL\n"
+            "                        [--type TYPE] --out FILE.der\n"
             "       uakey cert show [--json] FILE\n"
             "\n"
             "create   a self-signed application instance certificate (OPC 10000-6\n"
@@ -33,6 +37,11 @@ static void cert_help(FILE *f)
             "install  an issued certificate as own identity NAME, after checking it\n"
             "         against the key (default own/private/NAME.pem); --issuer\n"
             "         certificates go to issuers/\n"
+            "renew    key renewal: a new (pending) key LABEL in the token, recorded as\n"
+            "         own/private/NAME.pending.pem, and a request (DER) with the\n"
+            "         subject and subjectAltName of own/certs/NAME.der; 'cert install'\n"
+            "         of the issued certificate then makes the pending key current and\n"
+            "         retires the old one (no longer referenced; it stays in the token)\n"
             "show     the certificate as text, its ApplicationUri, thumbprint and the\n"
             "         OPC UA checklist (ok / MISSING)\n"
             "\n"
@@ -44,12 +53,17 @@ static void cert_help(FILE *f)
             "  --cn CN        subject CN (default: the first --dns name, else \"uakey\")\n"
             "  --org O        subject O (default \"uakey\")\n"
             "  --days N       validity in days (default 365)\n"
+            "  --token URI    renew: the token for the new key (pkcs11:token=...)\n"
+            "  --label LABEL  renew: CKA_LABEL of the new key\n"
+            "  --type TYPE    renew: rsa2048|rsa3072|rsa4096|ec-p256|ec-p384|\n"
+            "                 ec-brainpoolp256r1|ec-brainpoolp384r1 (default: as the\n"
+            "                 current key)\n"
             "  --pin-file F   token PIN from the first line of F\n");
 }
 
 /* Options shared by create, csr and install. */
 typedef struct {
-    const char *pki, *key, *name, *out;
+    const char *pki, *key, *name, *out, *token, *label, *type;
     const char **dns, **ips, **issuers;
     size_t ndns, nips, nissuers;
     UAKEY_CERT_PARAMS p;
@@ -80,7 +94,7 @@ static int cert_options(int argc, char **argv, CERT_ARGS *a)
 {
     enum {
         OPT_PKI = OPT_FIRST_LOCAL, OPT_KEY, OPT_NAME, OPT_APP_URI, OPT_DNS, OPT_IP,
-        OPT_ORG, OPT_CN, OPT_DAYS, OPT_OUT, OPT_ISSUER
+        OPT_ORG, OPT_CN, OPT_DAYS, OPT_OUT, OPT_ISSUER, OPT_TOKEN, OPT_LABEL, OPT_TYPE
     };
     static const struct option opts[] = {
         CLI_COMMON_OPTIONS,
@@ -95,6 +109,9 @@ static int cert_options(int argc, char **argv, CERT_ARGS *a)
         { "days", required_argument, NULL, OPT_DAYS },
         { "out", required_argument, NULL, OPT_OUT },
         { "issuer", required_argument, NULL, OPT_ISSUER },
+        { "token", required_argument, NULL, OPT_TOKEN },
+        { "label", required_argument, NULL, OPT_LABEL },
+        { "type", required_argument, NULL, OPT_TYPE },
         { NULL, 0, NULL, 0 }
     };
     size_t cap = (size_t)argc + 1;
@@ -122,6 +139,9 @@ static int cert_options(int argc, char **argv, CERT_ARGS *a)
         case OPT_DNS: a->dns[a->ndns++] = optarg; break;
         case OPT_IP: a->ips[a->nips++] = optarg; break;
         case OPT_ISSUER: a->issuers[a->nissuers++] = optarg; break;
+        case OPT_TOKEN: a->token = optarg; break;
+        case OPT_LABEL: a->label = optarg; break;
+        case OPT_TYPE: a->type = optarg; break;
         case OPT_ORG: a->p.organization = optarg; break;
         case OPT_CN: a->p.common_name = optarg; break;
         case OPT_DAYS:
@@ -270,6 +290,21 @@ out:
 
 /* ---- install -------------------------------------------------------------------------- */
 
+/* own/private/NAME.pending.pem beside own/private/NAME.pem (malloc'd). */
+static char *pending_path(const char *keyref)
+{
+    size_t n = strlen(keyref);
+    char *p = malloc(n + 16);
+
+    if (p == NULL || n < 4) {
+        free(p);
+        return NULL;
+    }
+    memcpy(p, keyref, n - 4);
+    strcpy(p + n - 4, ".pending.pem");
+    return p;
+}
+
 static int cert_install(int argc, char **argv)
 {
     CERT_ARGS a;
@@ -277,9 +312,9 @@ static int cert_install(int argc, char **argv)
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
     STACK_OF(X509) *issuers = NULL;
-    char *keyref = NULL, tp[41];
+    char *keyref = NULL, *pending = NULL, *old_uri = NULL, tp[41];
     size_t i;
-    int rc;
+    int rc, renewing = 0;
 
     rc = cert_options(argc, argv, &a);
     if (rc >= 0)
@@ -321,13 +356,33 @@ static int cert_install(int argc, char **argv)
         goto out;
     if (a.key == NULL) {
         keyref = uakey_pki_own_key_path(pki, a.name);
-        if (keyref == NULL) {
+        if (keyref == NULL || (pending = pending_path(keyref)) == NULL) {
             cli_fail_lib();
             goto out;
         }
+        /* a renewal in progress: the certificate is for the pending key */
+        if (access(pending, F_OK) == 0) {
+            key = cli_load_key(pending);
+            if (key == NULL)
+                goto out;
+            if (X509_check_private_key(cert, key) == 1) {
+                EVP_PKEY *old = NULL;
+
+                ERR_set_mark();
+                if (access(keyref, F_OK) == 0)
+                    old = uakey_load_key(NULL, keyref, cli_global.pin_file, cli_ui(), NULL);
+                ERR_pop_to_mark();
+                old_uri = old != NULL ? uakey_key_uri(old) : NULL;
+                EVP_PKEY_free(old);
+                renewing = 1;
+            } else {
+                ERR_clear_error();
+                EVP_PKEY_free(key);
+                key = NULL;
+            }
+        }
     }
-    key = cli_load_key(a.key != NULL ? a.key : keyref);
-    if (key == NULL)
+    if (key == NULL && (key = cli_load_key(a.key != NULL ? a.key : keyref)) == NULL)
         goto out;
     if (!uakey_appcert_install(pki, a.name, cert, issuers, key)
         || !uakey_cert_thumbprint(cert, tp)) {
@@ -336,12 +391,212 @@ static int cert_install(int argc, char **argv)
     }
     printf("certificate: %s/own/certs/%s.der\n", uakey_pki_dir(pki), a.name);
     printf("thumbprint: %s\n", tp);
+    if (renewing) {
+        /* own/private/NAME.pem now refers to the new key */
+        if (unlink(pending) != 0)
+            fprintf(stderr, "uakey: warning: cannot remove %s: %s\n", pending, strerror(errno));
+        printf("renewed: the pending key is now the current key\n");
+        if (old_uri != NULL)
+            printf("retired key: %s\n  (no longer referenced by the PKI store; it stays in "
+                   "the token until you delete it)\n", old_uri);
+    }
     rc = CLI_OK;
 out:
+    free(old_uri);
+    free(pending);
     free(keyref);
     sk_X509_pop_free(issuers, X509_free);
     X509_free(cert);
     EVP_PKEY_free(key);
+    uakey_pki_free(pki);
+    cert_args_free(&a);
+    return rc;
+}
+
+/* ---- renew ------------------------------------------------------------------------------ */
+
+/* The key type of the current key, as uakey_key_generate names it. */
+static const char *same_type(EVP_PKEY *pub)
+{
+    static char buf[32];
+    char group[64];
+    size_t len = 0;
+
+    if (EVP_PKEY_is_a(pub, "RSA")) {
+        snprintf(buf, sizeof(buf), "rsa%d", EVP_PKEY_get_bits(pub));
+        return buf;
+    }
+    if (EVP_PKEY_get_group_name(pub, group, sizeof(group), &len) == 1) {
+        if (strcmp(group, "prime256v1") == 0)
+            return "ec-p256";
+        if (strcmp(group, "secp384r1") == 0)
+            return "ec-p384";
+        if (strcmp(group, "brainpoolP256r1") == 0)
+            return "ec-brainpoolp256r1";
+        if (strcmp(group, "brainpoolP384r1") == 0)
+            return "ec-brainpoolp384r1";
+    }
+    return NULL;
+}
+
+/* The subject and subjectAltName of |cert| as certificate parameters; the
+ * strings live in |a| and |strs| (freed by the caller). */
+static int params_from_cert(X509 *cert, CERT_ARGS *a, STACK_OF(OPENSSL_STRING) *strs)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    X509_NAME *subj = X509_get_subject_name(cert);
+    char txt[INET6_ADDRSTRLEN], *copy;
+    int i, n = sk_GENERAL_NAME_num(gens);
+    int idx;
+
+    for (i = 0; i < n; i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        const unsigned char *d;
+        int len;
+
+        copy = NULL;
+        if (g->type == GEN_URI && a->p.app_uri == NULL) {
+            d = ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
+            copy = OPENSSL_strndup((const char *)d,
+                                   (size_t)ASN1_STRING_length(g->d.uniformResourceIdentifier));
+            a->p.app_uri = copy;
+        } else if (g->type == GEN_DNS) {
+            d = ASN1_STRING_get0_data(g->d.dNSName);
+            copy = OPENSSL_strndup((const char *)d, (size_t)ASN1_STRING_length(g->d.dNSName));
+            a->dns[a->ndns++] = copy;
+        } else if (g->type == GEN_IPADD) {
+            d = ASN1_STRING_get0_data(g->d.iPAddress);
+            len = ASN1_STRING_length(g->d.iPAddress);
+            if ((len == 4 && inet_ntop(AF_INET, d, txt, sizeof(txt)) != NULL)
+                || (len == 16 && inet_ntop(AF_INET6, d, txt, sizeof(txt)) != NULL)) {
+                copy = OPENSSL_strdup(txt);
+                a->ips[a->nips++] = copy;
+            }
+        } else {
+            continue;
+        }
+        if (copy == NULL || !sk_OPENSSL_STRING_push(strs, copy)) {
+            OPENSSL_free(copy);
+            GENERAL_NAMES_free(gens);
+            return 0;
+        }
+    }
+    GENERAL_NAMES_free(gens);
+    a->p.dns = a->dns;
+    a->p.ndns = a->ndns;
+    a->p.ips = a->ips;
+    a->p.nips = a->nips;
+    /* keep the subject's CN and O (other RDNs fall back to the defaults) */
+    if ((idx = X509_NAME_get_index_by_NID(subj, NID_commonName, -1)) >= 0
+        && a->p.common_name == NULL) {
+        unsigned char *u = NULL;
+
+        if (ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))) < 0
+            || !sk_OPENSSL_STRING_push(strs, (char *)u)) {
+            OPENSSL_free(u);
+            return 0;
+        }
+        a->p.common_name = (char *)u;
+    }
+    if ((idx = X509_NAME_get_index_by_NID(subj, NID_organizationName, -1)) >= 0
+        && a->p.organization == NULL) {
+        unsigned char *u = NULL;
+
+        if (ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx))) < 0
+            || !sk_OPENSSL_STRING_push(strs, (char *)u)) {
+            OPENSSL_free(u);
+            return 0;
+        }
+        a->p.organization = (char *)u;
+    }
+    return a->p.app_uri != NULL;
+}
+
+static void str_free(char *s)
+{
+    OPENSSL_free(s);
+}
+
+static int cert_renew(int argc, char **argv)
+{
+    CERT_ARGS a;
+    UAKEY_PKI *pki = NULL;
+    X509 *cur = NULL;
+    X509_REQ *req = NULL;
+    EVP_PKEY *key = NULL;
+    STACK_OF(OPENSSL_STRING) *strs = NULL;
+    char *keyref = NULL, *pending = NULL, *uri = NULL;
+    unsigned char *der = NULL;
+    const char *type;
+    int rc, len;
+
+    rc = cert_options(argc, argv, &a);
+    if (rc >= 0)
+        goto out;
+    if (a.pki == NULL || a.token == NULL || a.label == NULL || a.out == NULL) {
+        rc = cli_usage_error("cert ", "renew needs --pki DIR, --name NAME, --token URI, "
+                             "--label LABEL and --out FILE.der");
+        goto out;
+    }
+    if ((rc = check_name(a.name)) >= 0)
+        goto out;
+    if (a.type != NULL && !uakey_key_type_valid(a.type)) {
+        rc = cli_usage_error("cert ", "unknown --type '%s'", a.type);
+        goto out;
+    }
+    rc = CLI_FAIL;
+    if ((pki = cli_pki_open(a.pki)) == NULL || !cli_provider())
+        goto out;
+    if ((cur = uakey_pki_own_cert(pki, a.name)) == NULL) {
+        cli_fail_lib();
+        goto out;
+    }
+    strs = sk_OPENSSL_STRING_new_null();
+    if (strs == NULL || !params_from_cert(cur, &a, strs)) {
+        cli_fail(CLI_FAIL, "the current certificate of '%s' has no ApplicationUri", a.name);
+        goto out;
+    }
+    type = a.type != NULL ? a.type : same_type(X509_get0_pubkey(cur));
+    if (type == NULL) {
+        cli_fail(CLI_FAIL, "cannot tell the current key type: give --type");
+        goto out;
+    }
+    if ((keyref = uakey_pki_own_key_path(pki, a.name)) == NULL
+        || (pending = pending_path(keyref)) == NULL) {
+        cli_fail(CLI_FAIL, "out of memory");
+        goto out;
+    }
+    if (access(pending, F_OK) == 0) {
+        cli_fail(CLI_FAIL, "a renewal of '%s' is already pending (%s): install its "
+                 "certificate or remove that file", a.name, pending);
+        goto out;
+    }
+    if (!uakey_key_generate(NULL, a.token, a.label, type, cli_global.pin_file, &uri)
+        || (key = uakey_load_key(NULL, uri, cli_global.pin_file, cli_ui(), NULL)) == NULL
+        || !uakey_keyref_write(key, pending)
+        || (req = uakey_appcert_csr(NULL, key, &a.p)) == NULL) {
+        cli_fail_lib();
+        goto out;
+    }
+    len = i2d_X509_REQ(req, &der);
+    if (len <= 0) {
+        cli_fail(CLI_FAIL, "cannot encode the request");
+        goto out;
+    }
+    if (!cli_write_file(a.out, der, (size_t)len, 0644))
+        goto out;
+    printf("pending key: %s\n", uri);
+    printf("request: %s\n", a.out);
+    rc = CLI_OK;
+out:
+    OPENSSL_free(der);
+    X509_REQ_free(req);
+    EVP_PKEY_free(key);
+    free(uri);
+    free(pending);
+    free(keyref);
+    sk_OPENSSL_STRING_pop_free(strs, str_free);
+    X509_free(cur);
     uakey_pki_free(pki);
     cert_args_free(&a);
     return rc;
@@ -570,5 +825,7 @@ int cmd_cert(int argc, char **argv)
         return cert_install(argc - 1, argv + 1);
     if (strcmp(argv[1], "show") == 0)
         return cert_show(argc - 1, argv + 1);
+    if (strcmp(argv[1], "renew") == 0)
+        return cert_renew(argc - 1, argv + 1);
     return cli_usage_error("cert ", "unknown subcommand '%s'", argv[1]);
 }

@@ -94,6 +94,10 @@ UAKEY_API int uakey_key_list(OSSL_LIB_CTX *libctx, const char *token_uri,
                              size_t *n);
 UAKEY_API void uakey_key_info_free(UAKEY_KEY_INFO *keys, size_t n);
 
+/* The URI of a token key (malloc'd, no PIN); NULL (no error raised) for a
+ * key that is not held in a token. */
+UAKEY_API char *uakey_key_uri(EVP_PKEY *key);
+
 /* Write a key-reference file for a token key (atomically, mode 0600).
  * Refuses a key that is not in a token (no key material is ever written). */
 UAKEY_API int uakey_keyref_write(EVP_PKEY *key, const char *path);
