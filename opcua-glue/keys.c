@@ -13,6 +13,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 #include <openssl/store.h>
 #include <openssl/x509.h>
 
@@ -151,6 +152,41 @@ static char *token_key_uri(EVP_PKEY *key)
 
 /* ---- loading ---------------------------------------------------------------- */
 
+/* 1 when the file at |path| is a key reference (PEM label or DER body). */
+static int file_is_keyref(const char *path)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    char *uri;
+    int yes;
+
+    ERR_set_mark();
+    if (!ukua_read_file(path, &data, &len, UKUA_MAX_FILE)) {
+        ERR_pop_to_mark();
+        return 0;
+    }
+    ERR_pop_to_mark();
+    yes = strstr((const char *)data, "-----BEGIN " UKPROV_KEYREF_PEM_LABEL "-----") != NULL;
+    if (!yes && (uri = ukprov_keyref_decode(data, len)) != NULL) {
+        uri_free(uri);
+        yes = 1;
+    }
+    free(data);
+    return yes;
+}
+
+/* Applications configure a key path or URI and need no openssl.cnf edit:
+ * a token reference loads the uakey provider into |libctx| when it is not
+ * there yet. */
+static int provider_for(OSSL_LIB_CTX *libctx, const char *ref)
+{
+    if (OSSL_PROVIDER_available(libctx, "uakey"))
+        return 1;
+    if (!is_pkcs11_uri(ref) && !file_is_keyref(ref))
+        return 1;
+    return uakey_provider_load(libctx);
+}
+
 /* The first object of |type| behind |ref| (OSSL_STORE_INFO_PKEY / _CERT). */
 static OSSL_STORE_INFO *store_first(OSSL_LIB_CTX *libctx, const char *ref, int type,
                                     const UI_METHOD *ui, void *ui_data)
@@ -212,6 +248,8 @@ EVP_PKEY *uakey_load_key(OSSL_LIB_CTX *libctx, const char *ref, const char *pin_
         uakey_raise(UK_R_BAD_PARAM, "no key given");
         return NULL;
     }
+    if (!provider_for(libctx, ref))
+        return NULL;
     if (is_pkcs11_uri(ref)) {
         uri = uri_compose(ref, NULL, pin_file);
         if (uri == NULL) {
@@ -261,7 +299,11 @@ X509 *uakey_load_cert(OSSL_LIB_CTX *libctx, const char *ref)
         return NULL;
     }
     if (is_pkcs11_uri(ref)) {
-        OSSL_STORE_INFO *info = store_first(libctx, ref, OSSL_STORE_INFO_CERT, NULL, NULL);
+        OSSL_STORE_INFO *info;
+
+        if (!provider_for(libctx, ref))
+            return NULL;
+        info = store_first(libctx, ref, OSSL_STORE_INFO_CERT, NULL, NULL);
         char *shown;
 
         if (info != NULL) {

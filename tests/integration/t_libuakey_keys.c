@@ -137,6 +137,26 @@ int main(void)
     sign_check(host, key, "ec key by URI");
     EVP_PKEY_free(key);
 
+    /* a fresh library context: loading a token key by URI or key-reference
+     * file registers the provider there by itself */
+    {
+        OSSL_LIB_CTX *app = OSSL_LIB_CTX_new();
+        EVP_PKEY *k1, *k2;
+
+        T_CHECK(app != NULL && !OSSL_PROVIDER_available(app, "uakey"));
+        k1 = uakey_load_key(app, ref, pinfile, NULL, NULL);
+        if (k1 == NULL)
+            T_FAIL("load %s in a new context: %s", ref, uakey_error_string(err, sizeof(err)));
+        T_CHECK(OSSL_PROVIDER_available(app, "uakey") && OSSL_PROVIDER_available(app, "default"));
+        sign_check(host, k1, "key-reference file in a new library context (provider loaded by libuakey)");
+        k2 = uakey_load_key(app, uri_ec, pinfile, NULL, NULL);
+        T_CHECK(k2 != NULL);
+        sign_check(host, k2, "URI in the same context");
+        EVP_PKEY_free(k2);
+        EVP_PKEY_free(k1);
+        OSSL_LIB_CTX_free(app);
+    }
+
     /* a software key is never written */
     sw = EVP_PKEY_Q_keygen(host, NULL, "EC", "P-256");
     T_CHECK(sw != NULL);

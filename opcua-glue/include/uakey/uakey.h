@@ -57,7 +57,9 @@ UAKEY_API int uakey_provider_load(OSSL_LIB_CTX *libctx);
  * ordinary PEM/DER key file (installations without a token).  |ui| and
  * |ui_data| (may be NULL) answer a PIN or passphrase prompt; |pin_file|
  * (may be NULL) names a file holding the token PIN (used as the URI's
- * pin-source when the URI has no PIN of its own). */
+ * pin-source when the URI has no PIN of its own, and to answer the PIN
+ * prompt of a key-reference file).  A token key loads the uakey provider
+ * into |libctx| first when it is not there (no openssl.cnf edit needed). */
 UAKEY_API EVP_PKEY *uakey_load_key(OSSL_LIB_CTX *libctx, const char *ref,
                                    const char *pin_file, const UI_METHOD *ui,
                                    void *ui_data);
@@ -297,6 +299,85 @@ UAKEY_API const char *uakey_policy_uri(const UAKEY_POLICY *pol);
  * certificate's key type/length or signature algorithm does not fit. */
 UAKEY_API uint32_t uakey_policy_check_cert(const UAKEY_POLICY *pol, X509 *cert,
                                            char **detail);
+
+/* ==== the security-policy adapter (OPC 10000-7 profiles) ================ */
+/* Every private-key operation goes through the EVP_PKEY it is given, so a
+ * token key (uakey provider) works and so does a key in memory.  Sizes
+ * are in bytes.  All int functions: 1 success, 0 failure (error raised). */
+
+/* "Basic256Sha256" etc. */
+UAKEY_API const char *uakey_policy_name(const UAKEY_POLICY *pol);
+/* 1 for the ECC_* policies (no asymmetric encryption; ECDH + HKDF). */
+UAKEY_API int uakey_policy_is_ecc(const UAKEY_POLICY *pol);
+UAKEY_API int uakey_policy_min_key_bits(const UAKEY_POLICY *pol);
+UAKEY_API int uakey_policy_max_key_bits(const UAKEY_POLICY *pol);
+/* Length of the nonces the policy exchanges (OPN, CreateSession). */
+UAKEY_API size_t uakey_policy_nonce_length(const UAKEY_POLICY *pol);
+/* Names of the algorithms: asymmetric signature ("RSA-PKCS1-SHA256",
+ * "RSA-PSS-SHA256", "ECDSA-SHA256", "Ed25519"), asymmetric encryption
+ * ("RSA-PKCS1", "RSA-OAEP-SHA1", "RSA-OAEP-SHA256", NULL for ECC), key
+ * derivation ("P_SHA1", "P_SHA256", "HKDF-SHA256", "HKDF-SHA384"),
+ * symmetric signature ("HMAC-SHA1", "HMAC-SHA256", "HMAC-SHA384") and
+ * symmetric encryption (OpenSSL cipher names: "AES-128-CBC",
+ * "AES-256-CBC", "ChaCha20-Poly1305"). */
+UAKEY_API const char *uakey_policy_asym_sign_alg(const UAKEY_POLICY *pol);
+UAKEY_API const char *uakey_policy_asym_enc_alg(const UAKEY_POLICY *pol);
+UAKEY_API const char *uakey_policy_kdf_alg(const UAKEY_POLICY *pol);
+UAKEY_API const char *uakey_policy_sym_sign_alg(const UAKEY_POLICY *pol);
+UAKEY_API const char *uakey_policy_sym_enc_alg(const UAKEY_POLICY *pol);
+/* Lengths of the keys the KDF derives: signing key, encrypting key, IV. */
+UAKEY_API void uakey_policy_derived_lengths(const UAKEY_POLICY *pol, size_t *sign_key,
+                                            size_t *enc_key, size_t *iv);
+
+/* 1 when |key|'s type and length fit the policy; 0 with UK_R_WRONG_KEY_TYPE
+ * or UK_R_BAD_KEY naming what is wrong (no error for pol "None": 0). */
+UAKEY_API int uakey_policy_key_fits(const UAKEY_POLICY *pol, EVP_PKEY *key);
+
+/* Signature length for |key| (RSA: modulus bytes; ECDSA: raw r||s, twice
+ * the field size; Ed25519: 64).  0 when the key does not fit. */
+UAKEY_API size_t uakey_policy_signature_size(const UAKEY_POLICY *pol, EVP_PKEY *key);
+/* Asymmetric signature of |data| with the policy's algorithm (ECDSA as raw
+ * r||s, as OPC UA puts it on the wire).  *siglen: in the capacity of sig,
+ * out the length.  |key| is a private key (token or memory). */
+UAKEY_API int uakey_policy_sign(const UAKEY_POLICY *pol, EVP_PKEY *key,
+                                const unsigned char *data, size_t len,
+                                unsigned char *sig, size_t *siglen);
+/* 1 when |sig| is a valid signature of |data| by |key| (public key or
+ * certificate key); 0 otherwise (an error is raised only for bad input,
+ * not for a mismatch). */
+UAKEY_API int uakey_policy_verify(const UAKEY_POLICY *pol, EVP_PKEY *key,
+                                  const unsigned char *data, size_t len,
+                                  const unsigned char *sig, size_t siglen);
+
+/* Plaintext and ciphertext block sizes of the policy's asymmetric
+ * encryption for |key| (plaintext: k - 11 PKCS#1 v1.5, k - 42 OAEP-SHA1,
+ * k - 66 OAEP-SHA256; ciphertext: k).  0 for ECC policies or unfit keys. */
+UAKEY_API size_t uakey_policy_plain_block_size(const UAKEY_POLICY *pol, EVP_PKEY *key);
+UAKEY_API size_t uakey_policy_cipher_block_size(const UAKEY_POLICY *pol, EVP_PKEY *key);
+/* Ciphertext length for |inlen| plaintext bytes (whole blocks). */
+UAKEY_API size_t uakey_policy_encrypted_size(const UAKEY_POLICY *pol, EVP_PKEY *key,
+                                             size_t inlen);
+/* Multi-block asymmetric encryption to |key| (a public key: the peer's
+ * certificate key).  *outlen: in capacity, out length. */
+UAKEY_API int uakey_policy_encrypt(const UAKEY_POLICY *pol, EVP_PKEY *key,
+                                   const unsigned char *in, size_t inlen,
+                                   unsigned char *out, size_t *outlen);
+/* Multi-block asymmetric decryption with |key| (private: token or memory).
+ * The ciphertext must be a whole number of blocks.  A block that fails to
+ * decrypt fails the whole call: no plaintext is released (|out| is wiped).
+ * *outlen: in capacity (at least inlen is always enough), out length. */
+UAKEY_API int uakey_policy_decrypt(const UAKEY_POLICY *pol, EVP_PKEY *key,
+                                   const unsigned char *in, size_t inlen,
+                                   unsigned char *out, size_t *outlen);
+
+/* The policy's key derivation: P_SHA1 / P_SHA256 (OPC 10000-6 6.7.5:
+ * P_hash(secret, seed)) for RSA policies; HKDF (RFC 5869: ikm = secret,
+ * salt = seed, info = info) for ECC policies.  Writes outlen bytes. */
+UAKEY_API int uakey_policy_derive(const UAKEY_POLICY *pol,
+                                  const unsigned char *secret, size_t secretlen,
+                                  const unsigned char *seed, size_t seedlen,
+                                  const unsigned char *info, size_t infolen,
+                                  unsigned char *out, size_t outlen);
 
 #ifdef __cplusplus
 }
