@@ -127,6 +127,12 @@ tests_integration_t_fork_SOURCES = tests/integration/t_fork.c tests/integration/
 tests_integration_t_fork_LDADD = $(CRYPTO_LIBS)
 tests_integration_t_fork_LDFLAGS = $(UK_TEST_LINKFLAGS)
 
+# Every SecurityPolicy the way an unmodified OpenSSL-based stack calls it.
+INTEGRATION_TESTS += tests/integration/t_stack_policies
+tests_integration_t_stack_policies_SOURCES = tests/integration/t_stack_policies.c tests/integration/tutil.h
+tests_integration_t_stack_policies_LDADD = $(CRYPTO_LIBS)
+tests_integration_t_stack_policies_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
 # Helper programs the CLI scripts call (not tests themselves).
 check_PROGRAMS += tests/tools/uk_derive tests/tools/uk_signloop
 tests_tools_uk_derive_SOURCES = tests/tools/uk_derive.c
@@ -135,6 +141,12 @@ tests_tools_uk_derive_LDFLAGS = $(UK_TEST_LINKFLAGS)
 tests_tools_uk_signloop_SOURCES = tests/tools/uk_signloop.c
 tests_tools_uk_signloop_LDADD = $(CRYPTO_LIBS)
 tests_tools_uk_signloop_LDFLAGS = $(UK_TEST_LINKFLAGS)
+# libuakey's security-policy adapter from the shell (tests/tool/interop_node_policy.sh).
+check_PROGRAMS += tests/tools/uk_policy
+tests_tools_uk_policy_SOURCES = tests/tools/uk_policy.c
+tests_tools_uk_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/opcua-glue/include
+tests_tools_uk_policy_LDADD = libuakey.la $(CRYPTO_LIBS)
+tests_tools_uk_policy_LDFLAGS = $(UK_TEST_LINKFLAGS)
 
 # libuakey's key functions on a real token, without openssl.cnf.
 INTEGRATION_TESTS += tests/integration/t_libuakey_keys
@@ -190,9 +202,10 @@ TOOL_TESTS = \
 	tests/tool/verify_trust.sh tests/tool/trust_issuer_crl.sh tests/tool/rejected_full.sh \
 	tests/tool/err_missing_app_uri.sh tests/tool/err_unknown_key.sh tests/tool/err_pki_dir.sh \
 	tests/tool/err_corrupt_trusted.sh tests/tool/err_bad_name.sh tests/tool/cert_renew.sh \
-	tests/tool/interop_node_cert.sh
+	tests/tool/interop_node_cert.sh tests/tool/interop_node_policy.sh
 EXTRA_DIST += $(TOOL_TESTS) tests/tool/helpers.sh tests/interop/package.json \
-	tests/interop/package-lock.json tests/interop/check_cert.js tests/lsan.supp
+	tests/interop/package-lock.json tests/interop/check_cert.js \
+	tests/interop/policy_check.js tests/lsan.supp
 
 check_PROGRAMS += $(UNIT_TESTS) $(INTEGRATION_TESTS)
 TESTS += $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CLI_TESTS) $(TOOL_TESTS)

@@ -114,11 +114,12 @@ P11="$PKCS11_TOOL --module $SOFTHSM2_MODULE --token-label $LABEL --login --pin $
 # shellcheck disable=SC2086
 keygen() { run $P11 --keypairgen "$@"; }
 
-log "keys: rsa-key (01), ec-key (02), ec384-key (03), bp256-key (04)"
+log "keys: rsa-key (01), ec-key (02), ec384-key (03), bp256-key (04), bp384-key (06)"
 keygen --key-type rsa:2048 --label rsa-key --id 01 --usage-sign --usage-decrypt
 keygen --key-type EC:prime256v1 --label ec-key --id 02 --usage-sign --usage-derive
 keygen --key-type EC:secp384r1 --label ec384-key --id 03 --usage-sign --usage-derive
 keygen --key-type EC:brainpoolP256r1 --label bp256-key --id 04 --usage-sign --usage-derive
+keygen --key-type EC:brainpoolP384r1 --label bp384-key --id 06 --usage-sign --usage-derive
 
 ED_URI=
 ED_NOTE=
@@ -163,6 +164,7 @@ export_pub "$P11" 01 rsa "$BASEURI;object=rsa-key" || die "cannot export rsa-key
 export_pub "$P11" 02 ec "$BASEURI;object=ec-key" || die "cannot export ec-key public key"
 export_pub "$P11" 03 ec384 "$BASEURI;object=ec384-key" || die "cannot export ec384-key public key"
 export_pub "$P11" 04 bp256 "$BASEURI;object=bp256-key" || die "cannot export bp256-key public key"
+export_pub "$P11" 06 bp384 "$BASEURI;object=bp384-key" || die "cannot export bp384-key public key"
 if [ -n "$ED_URI" ] && ! export_pub "$P11ED" 05 ed "pkcs11:token=$ED_LABEL;object=ed-key"; then
     ED_NOTE="Ed25519 key made but its public key could not be exported"
     ED_URI=
@@ -222,6 +224,7 @@ UK_RSA_URI='$BASEURI;object=rsa-key;type=private'
 UK_EC_URI='$BASEURI;object=ec-key;type=private'
 UK_EC384_URI='$BASEURI;object=ec384-key;type=private'
 UK_BP256_URI='$BASEURI;object=bp256-key;type=private'
+UK_BP384_URI='$BASEURI;object=bp384-key;type=private'
 UK_ED_URI='$ED_URI'
 UK_ED_TOKEN_LABEL='$ED_LABEL'
 UK_ED_NOTE='$ED_NOTE'
@@ -231,6 +234,7 @@ UK_RSA_PUB='$DIR/rsa-pub.pem'
 UK_EC_PUB='$DIR/ec-pub.pem'
 UK_EC384_PUB='$DIR/ec384-pub.pem'
 UK_BP256_PUB='$DIR/bp256-pub.pem'
+UK_BP384_PUB='$DIR/bp384-pub.pem'
 UK_ED_PUB='$( [ -n "$ED_URI" ] && echo "$DIR/ed-pub.pem" )'
 UK_RSA_CERT='$( [ "$UK_CERTS" = token ] && echo "$DIR/rsa-cert.pem" )'
 UK_EC_CERT='$( [ "$UK_CERTS" = token ] && echo "$DIR/ec-cert.pem" )'
@@ -244,8 +248,8 @@ UK_CNF_UAKEY_FIRST='$DIR/openssl-uakey-first.cnf'
 UK_CNF_UAKEY_LAST='$DIR/openssl-uakey-last.cnf'
 export UK_TOKEN UK_SETUP_DIR SOFTHSM2_CONF UK_TEMPLATE_TOKENS UK_MODULE UK_PIN \\
     UK_SO_PIN UK_TOKEN_LABEL UK_BASEURI UK_RSA_URI UK_EC_URI UK_EC384_URI \\
-    UK_BP256_URI UK_ED_URI UK_ED_TOKEN_LABEL UK_ED_NOTE UK_RSA_CERT_URI UK_EC_CERT_URI \\
-    UK_RSA_PUB UK_EC_PUB UK_EC384_PUB UK_BP256_PUB UK_ED_PUB UK_RSA_CERT \\
+    UK_BP256_URI UK_BP384_URI UK_ED_URI UK_ED_TOKEN_LABEL UK_ED_NOTE UK_RSA_CERT_URI UK_EC_CERT_URI \\
+    UK_RSA_PUB UK_EC_PUB UK_EC384_PUB UK_BP256_PUB UK_BP384_PUB UK_ED_PUB UK_RSA_CERT \\
     UK_EC_CERT UK_LIBP11_ENGINE UK_OPENSSL UK_PKCS11_TOOL UK_SOFTHSM2_UTIL \\
     UK_PROVIDER_MODULE UK_OPENSSL_CNF UK_CNF_UAKEY_FIRST UK_CNF_UAKEY_LAST
 EOF

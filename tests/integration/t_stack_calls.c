@@ -8,7 +8,7 @@
  * Environment (from tests/softhsm/testvars): UK_RSA_URI, UK_EC_URI,
  * UK_RSA_CERT, UK_EC_CERT, UK_PIN, UK_TEST_DIR.
  *
- * Key-reference files are written here byte by byte (DER SEQUENCE {
+ * Key-reference files are written byte by byte by tutil.h (DER SEQUENCE {
  * VisibleString, UTF8String }), independent of uakey's encoder. */
 #include "config.h"
 
@@ -28,8 +28,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#define REF_VERSION "PKCS#11 Provider URI v1.0"
-#define REF_PEM_LABEL "PKCS#11 PROVIDER URI"
+#include "tutil.h"
+
+#define REF_VERSION T_REF_VERSION
 #define N_THREADS 8
 #define N_SIGS 50
 
@@ -74,79 +75,6 @@ static const char *env(const char *name)
         exit(99);
     }
     return v;
-}
-
-/* ---- key-reference files, written by hand -------------------------------- */
-
-static size_t der_len(unsigned char *out, size_t len)
-{
-    if (len < 0x80) {
-        out[0] = (unsigned char)len;
-        return 1;
-    }
-    if (len < 0x100) {
-        out[0] = 0x81;
-        out[1] = (unsigned char)len;
-        return 2;
-    }
-    out[0] = 0x82;
-    out[1] = (unsigned char)(len >> 8);
-    out[2] = (unsigned char)len;
-    return 3;
-}
-
-/* Returns malloc'd DER of the reference; *len set. */
-static unsigned char *make_ref_der(const char *uri, size_t *len)
-{
-    size_t vlen = strlen(REF_VERSION), ulen = strlen(uri);
-    unsigned char hv[4], hu[4], hs[4];
-    size_t nv = der_len(hv, vlen), nu = der_len(hu, ulen);
-    size_t inner = 1 + nv + vlen + 1 + nu + ulen;
-    size_t ns = der_len(hs, inner);
-    unsigned char *der = malloc(1 + ns + inner), *p = der;
-
-    if (der == NULL)
-        exit(99);
-    *p++ = 0x30;
-    memcpy(p, hs, ns), p += ns;
-    *p++ = 0x1a;
-    memcpy(p, hv, nv), p += nv;
-    memcpy(p, REF_VERSION, vlen), p += vlen;
-    *p++ = 0x0c;
-    memcpy(p, hu, nu), p += nu;
-    memcpy(p, uri, ulen), p += ulen;
-    *len = (size_t)(p - der);
-    return der;
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-
-    if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
-        printf("cannot write %s\n", path);
-        exit(99);
-    }
-}
-
-/* Writes DIR/name.der and DIR/name.pem for |uri|. */
-static void make_ref_files(const char *dir, const char *name, const char *uri,
-                           char *derpath, char *pempath, size_t cap)
-{
-    size_t len;
-    unsigned char *der = make_ref_der(uri, &len);
-    BIO *b;
-
-    snprintf(derpath, cap, "%s/%s.der", dir, name);
-    snprintf(pempath, cap, "%s/%s.pem", dir, name);
-    write_file(derpath, der, len);
-    b = BIO_new_file(pempath, "w");
-    if (b == NULL || PEM_write_bio(b, REF_PEM_LABEL, "", der, (long)len) <= 0) {
-        printf("cannot write %s\n", pempath);
-        exit(99);
-    }
-    BIO_free(b);
-    free(der);
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -487,8 +415,8 @@ int main(void)
     }
     CHECK(!OSSL_PROVIDER_available(vctx, "uakey"), "the verification context does not have uakey");
 
-    make_ref_files(dir, "rsa-ref", env("UK_RSA_URI"), rsa_der, rsa_pem, sizeof(rsa_der));
-    make_ref_files(dir, "ec-ref", env("UK_EC_URI"), ec_der, ec_pem, sizeof(ec_der));
+    t_make_ref_files(dir, "rsa-ref", env("UK_RSA_URI"), rsa_der, rsa_pem, sizeof(rsa_der));
+    t_make_ref_files(dir, "ec-ref", env("UK_EC_URI"), ec_der, ec_pem, sizeof(ec_der));
     rsa_cert = read_cert(env("UK_RSA_CERT"));
     ec_cert = read_cert(env("UK_EC_CERT"));
     rsa_pub = cert_pub_in_vctx(rsa_cert);

@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/provider.h>
 #include <openssl/store.h>
 #include <openssl/x509.h>
@@ -97,6 +98,84 @@ static inline void t_hostctx_free(OSSL_LIB_CTX *h)
     OSSL_PROVIDER_unload(t_host_default);
     t_host_default = NULL;
     OSSL_LIB_CTX_free(h);
+}
+
+/* ---- key-reference files, written byte by byte ----------------------------
+ * DER SEQUENCE { VisibleString T_REF_VERSION, UTF8String uri }, PEM label
+ * T_REF_PEM_LABEL: independent of uakey's own encoder. */
+#define T_REF_VERSION "PKCS#11 Provider URI v1.0"
+#define T_REF_PEM_LABEL "PKCS#11 PROVIDER URI"
+
+static inline size_t t_der_len(unsigned char *out, size_t len)
+{
+    if (len < 0x80) {
+        out[0] = (unsigned char)len;
+        return 1;
+    }
+    if (len < 0x100) {
+        out[0] = 0x81;
+        out[1] = (unsigned char)len;
+        return 2;
+    }
+    out[0] = 0x82;
+    out[1] = (unsigned char)(len >> 8);
+    out[2] = (unsigned char)len;
+    return 3;
+}
+
+/* Returns malloc'd DER of the reference to |uri|; *len set. */
+static inline unsigned char *t_make_ref_der(const char *uri, size_t *len)
+{
+    size_t vlen = strlen(T_REF_VERSION), ulen = strlen(uri);
+    unsigned char hv[4], hu[4], hs[4];
+    size_t nv = t_der_len(hv, vlen), nu = t_der_len(hu, ulen);
+    size_t inner = 1 + nv + vlen + 1 + nu + ulen;
+    size_t ns = t_der_len(hs, inner);
+    unsigned char *der = malloc(1 + ns + inner), *p = der;
+
+    if (der == NULL)
+        exit(99);
+    *p++ = 0x30;
+    memcpy(p, hs, ns), p += ns;
+    *p++ = 0x1a;
+    memcpy(p, hv, nv), p += nv;
+    memcpy(p, T_REF_VERSION, vlen), p += vlen;
+    *p++ = 0x0c;
+    memcpy(p, hu, nu), p += nu;
+    memcpy(p, uri, ulen), p += ulen;
+    *len = (size_t)(p - der);
+    return der;
+}
+
+static inline void t_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+        printf("cannot write %s\n", path);
+        exit(99);
+    }
+}
+
+/* Writes DIR/name.der and DIR/name.pem, key references to |uri|; their
+ * paths go to derpath and pempath (cap bytes each). */
+static inline void t_make_ref_files(const char *dir, const char *name, const char *uri,
+                                    char *derpath, char *pempath, size_t cap)
+{
+    size_t len;
+    unsigned char *der = t_make_ref_der(uri, &len);
+    BIO *b;
+
+    snprintf(derpath, cap, "%s/%s.der", dir, name);
+    snprintf(pempath, cap, "%s/%s.pem", dir, name);
+    t_write_file(derpath, der, len);
+    b = BIO_new_file(pempath, "w");
+    if (b == NULL || PEM_write_bio(b, T_REF_PEM_LABEL, "", der, (long)len) <= 0) {
+        printf("cannot write %s\n", pempath);
+        exit(99);
+    }
+    BIO_free(b);
+    free(der);
 }
 
 #endif
