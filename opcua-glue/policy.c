@@ -81,33 +81,33 @@
 
 static const struct uakey_policy_st policies[] = {
     /* uri, name                  family            curve                 min   max   cert signatures  deprecated
-     *                            asym sign         asym enc              KDF              sym sign       sym enc  nonce */
+     *                            asym sign             asym enc             KDF              sym sign          sym enc            nonce */
     { P("None"),                  UKUA_KEY_NONE,    NID_undef,            0,    0,    { NID_undef },   0,
-                                  SIG_NONE,         ENC_NONE,             KDF_NONE,        SYM_SIGN_NONE, SYM_ENC_NONE, 0 },
+                                  SIG_NONE,             ENC_NONE,            KDF_NONE,        SYM_SIGN_NONE,    SYM_ENC_NONE,      0 },
     { P("Basic128Rsa15"),         UKUA_KEY_RSA,     NID_undef,            1024, 2048, RSA_SHA1_UP,     1,
-                                  SIG_RSA_PKCS1_SHA1, ENC_RSA_PKCS1,      KDF_P_SHA1,      HMAC_SHA1(16), AES_128_CBC, 16 },
+                                  SIG_RSA_PKCS1_SHA1,   ENC_RSA_PKCS1,       KDF_P_SHA1,      HMAC_SHA1(16),    AES_128_CBC,       16 },
     { P("Basic256"),              UKUA_KEY_RSA,     NID_undef,            1024, 2048, RSA_SHA1_UP,     1,
-                                  SIG_RSA_PKCS1_SHA1, ENC_RSA_OAEP_SHA1,  KDF_P_SHA1,      HMAC_SHA1(24), AES_256_CBC, 32 },
+                                  SIG_RSA_PKCS1_SHA1,   ENC_RSA_OAEP_SHA1,   KDF_P_SHA1,      HMAC_SHA1(24),    AES_256_CBC,       32 },
     { P("Basic256Sha256"),        UKUA_KEY_RSA,     NID_undef,            2048, 4096, RSA_SHA256_UP,   0,
-                                  SIG_RSA_PKCS1_SHA256, ENC_RSA_OAEP_SHA1, KDF_P_SHA256,   HMAC_SHA256,   AES_256_CBC, 32 },
+                                  SIG_RSA_PKCS1_SHA256, ENC_RSA_OAEP_SHA1,   KDF_P_SHA256,    HMAC_SHA256,      AES_256_CBC,       32 },
     { P("Aes128_Sha256_RsaOaep"), UKUA_KEY_RSA,     NID_undef,            2048, 4096, RSA_SHA256_UP,   0,
-                                  SIG_RSA_PKCS1_SHA256, ENC_RSA_OAEP_SHA1, KDF_P_SHA256,   HMAC_SHA256,   AES_128_CBC, 32 },
+                                  SIG_RSA_PKCS1_SHA256, ENC_RSA_OAEP_SHA1,   KDF_P_SHA256,    HMAC_SHA256,      AES_128_CBC,       32 },
     { P("Aes256_Sha256_RsaPss"),  UKUA_KEY_RSA,     NID_undef,            2048, 4096, RSA_SHA256_UP,   0,
-                                  SIG_RSA_PSS_SHA256, ENC_RSA_OAEP_SHA256, KDF_P_SHA256,   HMAC_SHA256,   AES_256_CBC, 32 },
+                                  SIG_RSA_PSS_SHA256,   ENC_RSA_OAEP_SHA256, KDF_P_SHA256,    HMAC_SHA256,      AES_256_CBC,       32 },
     { P("ECC_nistP256"),          UKUA_KEY_EC,      NID_X9_62_prime256v1, 256,  256,  ECDSA_SHA256_UP, 0,
-                                  SIG_ECDSA_SHA256, ENC_NONE,             KDF_HKDF_SHA256, HMAC_SHA256,   AES_128_CBC, 64 },
+                                  SIG_ECDSA_SHA256,     ENC_NONE,            KDF_HKDF_SHA256, HMAC_SHA256,      AES_128_CBC,       64 },
     { P("ECC_nistP384"),          UKUA_KEY_EC,      NID_secp384r1,        384,  384,  ECDSA_SHA384_UP, 0,
-                                  SIG_ECDSA_SHA384, ENC_NONE,             KDF_HKDF_SHA384, HMAC_SHA384,   AES_256_CBC, 96 },
+                                  SIG_ECDSA_SHA384,     ENC_NONE,            KDF_HKDF_SHA384, HMAC_SHA384,      AES_256_CBC,       96 },
     { P("ECC_brainpoolP256r1"),   UKUA_KEY_EC,      NID_brainpoolP256r1,  256,  256,  ECDSA_SHA256_UP, 0,
-                                  SIG_ECDSA_SHA256, ENC_NONE,             KDF_HKDF_SHA256, HMAC_SHA256,   AES_128_CBC, 64 },
+                                  SIG_ECDSA_SHA256,     ENC_NONE,            KDF_HKDF_SHA256, HMAC_SHA256,      AES_128_CBC,       64 },
     { P("ECC_brainpoolP384r1"),   UKUA_KEY_EC,      NID_brainpoolP384r1,  384,  384,  ECDSA_SHA384_UP, 0,
-                                  SIG_ECDSA_SHA384, ENC_NONE,             KDF_HKDF_SHA384, HMAC_SHA384,   AES_256_CBC, 96 },
+                                  SIG_ECDSA_SHA384,     ENC_NONE,            KDF_HKDF_SHA384, HMAC_SHA384,      AES_256_CBC,       96 },
     /* EdDSA key lengths are those of Part 7 (256 / 456); OpenSSL reports
      * 253 / 456 bits for these keys, so the family alone is checked. */
     { P("ECC_curve25519"),        UKUA_KEY_ED25519, NID_undef,            256,  256,  { NID_ED25519, NID_undef }, 0,
-                                  SIG_ED25519,      ENC_NONE,             KDF_HKDF_SHA256, CHACHA_POLY_SIGN, CHACHA20_POLY1305, 32 },
+                                  SIG_ED25519,          ENC_NONE,            KDF_HKDF_SHA256, CHACHA_POLY_SIGN, CHACHA20_POLY1305, 32 },
     { P("ECC_curve448"),          UKUA_KEY_ED448,   NID_undef,            456,  456,  { NID_ED448, NID_undef },   0,
-                                  SIG_ED448,        ENC_NONE,             KDF_HKDF_SHA256, CHACHA_POLY_SIGN, CHACHA20_POLY1305, 56 },
+                                  SIG_ED448,            ENC_NONE,            KDF_HKDF_SHA256, CHACHA_POLY_SIGN, CHACHA20_POLY1305, 56 },
 };
 
 #undef P

@@ -66,6 +66,15 @@ tests_unit_test_validate_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_validate_LDADD = libuakey.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 tests_unit_test_validate_LDFLAGS = $(UK_TEST_LINKFLAGS)
 
+# The policy adapter through libuakey's public API with in-memory keys:
+# every table row, block arithmetic, P_SHA/HKDF vectors, bad input.
+UNIT_TESTS += tests/unit/test_policy
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
+tests_unit_test_policy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/opcua-glue/include
+tests_unit_test_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_policy_LDADD = libuakey.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_policy_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
 # appcert.c and certinfo.c are compiled straight into the test; the PKI store
 # calls (uakey_pki_add_cert/_write_own/_name_valid) are recorders in the test
 # itself, so pki_store.c and libuakey.la must not be linked.
