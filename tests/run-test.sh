@@ -124,7 +124,10 @@ if [ -n "${UK_ASAN_RUNTIME:-}" ] && [ -f "$UK_ASAN_RUNTIME" ] && [ -n "${UK_TEST
     UK_OPENSSL=$UK_TEST_DIR/openssl-asan
     export UK_OPENSSL
     export ASAN_OPTIONS="exitcode=86:detect_odr_violation=0"
-    export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0"
+    # fast_unwind_on_malloc=0: libcrypto and SoftHSM have no frame
+    # pointers, so the fast unwinder stops inside libcrypto and a
+    # suppression naming the caller (lsan.supp) could never match.
+    export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
 
