@@ -75,6 +75,17 @@ tests_unit_test_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_policy_LDADD = libuakey.la $(CMOCKA_LIBS) $(CRYPTO_LIBS)
 tests_unit_test_policy_LDFLAGS = $(UK_TEST_LINKFLAGS)
 
+# The client's service message encoders/decoders (uamsg.c, uabin.c compiled
+# in): byte vectors, round trips, every truncation, random bit flips.
+UNIT_TESTS += tests/unit/test_uamsg
+tests_unit_test_uamsg_SOURCES = tests/unit/test_uamsg.c opcua-glue/client/uamsg.c \
+	opcua-glue/client/uabin.c
+tests_unit_test_uamsg_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/opcua-glue/client \
+	-I$(top_srcdir)/opcua-glue/include
+tests_unit_test_uamsg_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_uamsg_LDADD = $(CMOCKA_LIBS) $(CRYPTO_LIBS)
+tests_unit_test_uamsg_LDFLAGS = $(UK_TEST_LINKFLAGS)
+
 # appcert.c and certinfo.c are compiled straight into the test; the PKI store
 # calls (uakey_pki_add_cert/_write_own/_name_valid) are recorders in the test
 # itself, so pki_store.c and libuakey.la must not be linked.
@@ -211,10 +222,14 @@ TOOL_TESTS = \
 	tests/tool/verify_trust.sh tests/tool/trust_issuer_crl.sh tests/tool/rejected_full.sh \
 	tests/tool/err_missing_app_uri.sh tests/tool/err_unknown_key.sh tests/tool/err_pki_dir.sh \
 	tests/tool/err_corrupt_trusted.sh tests/tool/err_bad_name.sh tests/tool/cert_renew.sh \
-	tests/tool/interop_node_cert.sh tests/tool/interop_node_policy.sh
+	tests/tool/interop_node_cert.sh tests/tool/interop_node_policy.sh \
+	tests/tool/ua_server_selftest.sh tests/tool/connect_node.sh \
+	tests/tool/interop_node_uamsg.sh
 EXTRA_DIST += $(TOOL_TESTS) tests/tool/helpers.sh tests/interop/package.json \
 	tests/interop/package-lock.json tests/interop/check_cert.js \
-	tests/interop/policy_check.js tests/lsan.supp
+	tests/interop/policy_check.js tests/lsan.supp tests/tool/ua_server_lib.sh \
+	tests/interop/ua_server.mjs tests/interop/ua_client_check.mjs \
+	tests/interop/uamsg_vectors.mjs
 
 check_PROGRAMS += $(UNIT_TESTS) $(INTEGRATION_TESTS)
 TESTS += $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CLI_TESTS) $(TOOL_TESTS)
@@ -227,14 +242,41 @@ memcheck: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS) $(INTEGRATION_TESTS)' \
 		UK_CHECKER='$(MEMCHECK_CHECKER)'
 
+# ---- fuzz: the client's chunk and message decoders under libFuzzer ----------
+# make fuzz [FUZZ_SECONDS=60]: built with clang (-fsanitize=fuzzer,address),
+# the decoders compiled into the target, the rest from libuakey.  Seeds:
+# tests/fuzz/corpus (real node-opcua responses captured by
+# tests/tool/connect_node.sh through UAKEY_CAPTURE_DIR) plus any fresh
+# captures in tests/tmp/fuzz-capture.
+FUZZ_CC = clang
+FUZZ_SECONDS = 60
+FUZZ_SRCS = $(srcdir)/tests/fuzz/fuzz_client.c $(srcdir)/opcua-glue/client/uachan.c \
+	$(srcdir)/opcua-glue/client/uamsg.c $(srcdir)/opcua-glue/client/uabin.c
+fuzz: libuakey.la
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-include config.h -I. -I$(srcdir) -I$(srcdir)/common -I$(srcdir)/opcua-glue \
+		-I$(srcdir)/opcua-glue/include -I$(srcdir)/opcua-glue/client \
+		-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED -Wall -Wextra -Werror \
+		-o tests/fuzz/fuzz_client $(FUZZ_SRCS) .libs/libuakey.so \
+		-Wl,-rpath,$(abs_top_builddir)/.libs $(CRYPTO_LIBS)
+	rm -rf tests/tmp/fuzz-corpus && mkdir -p tests/tmp/fuzz-corpus
+	cp $(srcdir)/tests/fuzz/corpus/* tests/tmp/fuzz-corpus/
+	-cp tests/tmp/fuzz-capture/* tests/tmp/fuzz-corpus/ 2>/dev/null
+	ASAN_OPTIONS=detect_leaks=1 timeout -k 10 $$(( $(FUZZ_SECONDS) + 120 )) \
+		tests/fuzz/fuzz_client -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		-rss_limit_mb=2048 -max_len=70000 -print_final_stats=1 \
+		-artifact_prefix=tests/tmp/ tests/tmp/fuzz-corpus
+EXTRA_DIST += tests/fuzz/fuzz_client.c tests/fuzz/corpus
+
 # ---- demo: the README's first command ends here -------------------------------
 demo: all
 	$(UK_SETUP_ENV) OPENSSL_MODULES='$(abs_top_builddir)/provider/.libs' \
 		$(SHELL) $(srcdir)/tests/demo.sh
 
-.PHONY: demo memcheck uk-clean-tests
+.PHONY: demo memcheck fuzz uk-clean-tests
 
 # Token copies, scratch dirs, demo leftovers.
 clean-local: uk-clean-tests
 uk-clean-tests:
-	-rm -rf tests/softhsm tests/tmp tests/demo-tmp
+	-rm -rf tests/softhsm tests/tmp tests/demo-tmp tests/fuzz/fuzz_client

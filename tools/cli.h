@@ -119,5 +119,7 @@ int cmd_rejected(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_keyref(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_discover(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
 
 #endif

@@ -26,6 +26,8 @@ static const CLI_COMMAND commands[] = {
     { "rejected", cmd_rejected, "list|trust|clear certificates that were rejected" },
     { "verify", cmd_verify, "                 validate a certificate as OPC UA does" },
     { "keyref", cmd_keyref, "                 write a key-reference file for a token key" },
+    { "discover", cmd_discover, "URL             the endpoints and certificate of an OPC UA server" },
+    { "connect", cmd_connect, "URL              a session with the token-held identity, read a node" },
     { NULL, NULL, NULL }
 };
 

@@ -379,6 +379,60 @@ UAKEY_API int uakey_policy_derive(const UAKEY_POLICY *pol,
                                   const unsigned char *info, size_t infolen,
                                   unsigned char *out, size_t outlen);
 
+/* ==== a compact OPC UA client (uakey discover / uakey connect) ========== */
+/* OPC UA Binary over TCP (OPC 10000-6 7): Hello, SecureChannel, the
+ * session services and Read.  Every asymmetric operation goes through the
+ * policy adapter above, so with a token key the token signs and decrypts.
+ * Results come back as OPC UA StatusCodes (UAKEY_Good on success) with a
+ * one-line cause in *detail (malloc'd, may be NULL). */
+
+/* One line of output (no newline). */
+typedef void uakey_line_fn(void *arg, const char *line);
+/* A yes/no question (trust this server certificate?): 1 yes, 0 no. */
+typedef int uakey_confirm_fn(void *arg, const char *question);
+
+typedef struct {
+    unsigned int timeout_ms;    /* every wait; 0: 10000 */
+    const char *save_cert;      /* write the server certificate (DER) here */
+    uakey_line_fn *out;         /* the endpoints, one line each */
+    void *out_arg;
+} UAKEY_DISCOVER_OPTS;
+
+/* Hello, a None SecureChannel, GetEndpoints: prints every endpoint (URL,
+ * SecurityPolicy, mode, user token types, server certificate subject,
+ * ApplicationUri, thumbprint, validity). */
+UAKEY_API uint32_t uakey_discover(const char *url, const UAKEY_DISCOVER_OPTS *o,
+                                  char **detail);
+
+typedef struct {
+    const char *url;            /* opc.tcp://HOST:PORT[/path] */
+    UAKEY_PKI *pki;             /* validates the server certificate */
+    EVP_PKEY *key;              /* our private key (token or memory) */
+    X509 *cert;                 /* our application instance certificate */
+    const char *own_name;       /* own/certs/<name>.der, for messages */
+    const char *policy;         /* name or URI; NULL: Basic256Sha256 */
+    uint32_t mode;              /* 2 Sign, 3 SignAndEncrypt; 0: 3 */
+    const char *user;           /* UserName identity; NULL: anonymous */
+    const char *password;
+    const char *read_node;      /* NULL: ns=0;i=2258 (CurrentTime) */
+    int trust_server;           /* trust an unknown server certificate */
+    unsigned int verify_flags;  /* UAKEY_SUPPRESS_* for the server's */
+    unsigned int timeout_ms;    /* every wait; 0: 10000 */
+    unsigned int watch_s;       /* keep reading this long (0: once) */
+    unsigned int interval_ms;   /* between reads when watching; 0: 1000 */
+    uint32_t lifetime_ms;       /* requested token lifetime; 0: 3600000 */
+    uakey_line_fn *out;
+    void *out_arg;
+    uakey_confirm_fn *confirm;  /* NULL: never ask */
+    void *confirm_arg;
+} UAKEY_CONNECT_OPTS;
+
+/* OpenSecureChannel, CreateSession, ActivateSession, Read, CloseSession,
+ * CloseSecureChannel, with the first-connection trust flow: an unknown
+ * server certificate is put into rejected/ and the call ends with
+ * BadCertificateUntrusted (unless trust_server or a yes from confirm). */
+UAKEY_API uint32_t uakey_connect(const UAKEY_CONNECT_OPTS *o, char **detail);
+
 #ifdef __cplusplus
 }
 #endif
