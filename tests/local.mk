@@ -224,12 +224,12 @@ TOOL_TESTS = \
 	tests/tool/err_corrupt_trusted.sh tests/tool/err_bad_name.sh tests/tool/cert_renew.sh \
 	tests/tool/interop_node_cert.sh tests/tool/interop_node_policy.sh \
 	tests/tool/ua_server_selftest.sh tests/tool/connect_node.sh \
-	tests/tool/interop_node_uamsg.sh
+	tests/tool/interop_node_uamsg.sh tests/tool/connect_bad.sh
 EXTRA_DIST += $(TOOL_TESTS) tests/tool/helpers.sh tests/interop/package.json \
 	tests/interop/package-lock.json tests/interop/check_cert.js \
 	tests/interop/policy_check.js tests/lsan.supp tests/tool/ua_server_lib.sh \
 	tests/interop/ua_server.mjs tests/interop/ua_client_check.mjs \
-	tests/interop/uamsg_vectors.mjs
+	tests/interop/uamsg_vectors.mjs tests/interop/bad_server.mjs
 
 check_PROGRAMS += $(UNIT_TESTS) $(INTEGRATION_TESTS)
 TESTS += $(UNIT_TESTS) $(INTEGRATION_TESTS) $(CLI_TESTS) $(TOOL_TESTS)

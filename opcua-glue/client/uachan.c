@@ -309,7 +309,18 @@ static int recv_chunk(UACHAN *ch, unsigned char **out, size_t *outlen, const cha
         return 0;
     size = (uint32_t)hdr[4] | (uint32_t)hdr[5] << 8 | (uint32_t)hdr[6] << 16 |
            (uint32_t)hdr[7] << 24;
-    if (size < HDR_LEN + 4 && memcmp(hdr, "ACK", 3) != 0) {
+    /* the type first: random bytes are not a UA TCP message, whatever size
+     * they seem to claim (a client receives ACK, ERR, OPN, MSG, CLO) */
+    if ((memcmp(hdr, "ACK", 3) != 0 && memcmp(hdr, "ERR", 3) != 0 && memcmp(hdr, "OPN", 3) != 0 &&
+         memcmp(hdr, "MSG", 3) != 0 && memcmp(hdr, "CLO", 3) != 0) ||
+        (hdr[3] != 'F' && hdr[3] != 'C' && hdr[3] != 'A')) {
+        fail(ch, UA_BadTcpMessageTypeInvalid,
+             "the server sent something that is not an OPC UA TCP message (it starts with "
+             "%02x %02x %02x %02x)", hdr[0], hdr[1], hdr[2], hdr[3]);
+        return 0;
+    }
+    /* no exception for ACK: below HDR_LEN, size - HDR_LEN wraps around */
+    if (size < HDR_LEN + 4) {
         fail(ch, UA_BadTcpMessageTypeInvalid, "chunk of %u bytes is too short", size);
         return 0;
     }
