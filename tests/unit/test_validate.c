@@ -485,7 +485,8 @@ static void test_status_names(void **state)
         { 0x80210000u, "BadIdentityTokenRejected" },
         { 0x80240000u, "BadNonceInvalid" },
         /* not in the table */
-        { 0x80000000u, "Unknown" },
+        { 0x80000000u, "Bad" },
+        { 0x8FFF0000u, "Unknown" },
         { 0x00010000u, "Unknown" },
         { 0xFFFFFFFFu, "Unknown" },
     };
