@@ -263,10 +263,15 @@ fuzz: libuakey.la
 	rm -rf tests/tmp/fuzz-corpus && mkdir -p tests/tmp/fuzz-corpus
 	cp $(srcdir)/tests/fuzz/corpus/* tests/tmp/fuzz-corpus/
 	-cp tests/tmp/fuzz-capture/* tests/tmp/fuzz-corpus/ 2>/dev/null
-	ASAN_OPTIONS=detect_leaks=1 timeout -k 10 $$(( $(FUZZ_SECONDS) + 120 )) \
+	@echo "fuzzing for $(FUZZ_SECONDS) s (log: tests/tmp/fuzz.log)"
+	@if ASAN_OPTIONS=detect_leaks=1 timeout -k 10 $$(( $(FUZZ_SECONDS) + 120 )) \
 		tests/fuzz/fuzz_client -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 		-rss_limit_mb=2048 -max_len=70000 -print_final_stats=1 \
-		-artifact_prefix=tests/tmp/ tests/tmp/fuzz-corpus
+		-artifact_prefix=tests/tmp/ tests/tmp/fuzz-corpus >tests/tmp/fuzz.log 2>&1; then \
+		grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' tests/tmp/fuzz.log; \
+	else \
+		tail -n 80 tests/tmp/fuzz.log; echo "make fuzz: the fuzz target failed"; exit 1; \
+	fi
 EXTRA_DIST += tests/fuzz/fuzz_client.c tests/fuzz/corpus
 
 # ---- demo: the README's first command ends here -------------------------------
