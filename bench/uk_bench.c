@@ -10,7 +10,7 @@
  * OpenSSL's default provider and imported into the token with
  * C_CreateObject (private key objects CKA_TOKEN, CKA_PRIVATE,
  * CKA_SENSITIVE, not CKA_EXTRACTABLE, plus public key objects; same label
- * and id).  The token keys are then loaded the way an application loads
+ * and id; bench/uk_bench_token.c, shared with bench/uk_bench_connect.c).  The token keys are then loaded the way an application loads
  * them: uakey_load_key() with a pkcs11: URI and a PIN file, which brings
  * the uakey provider into the default library context by itself.  No key
  * or PIN byte is printed or written by this program (SoftHSM itself keeps
@@ -42,7 +42,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -58,6 +57,7 @@
 #include <p11-kit/p11-kit.h>
 
 #include "uakey/uakey.h"
+#include "uk_bench_token.h"
 
 #define BENCH_TOKEN      "uakey-bench"
 #define BENCH_MAX_THREADS 64
@@ -117,7 +117,6 @@ static struct bcase cases[] = {
 
 struct bench {
     /* options */
-    const char *module, *token, *pin_file;
     double seconds, warmup;
     int threads, rounds;
     /* OpenSSL */
@@ -127,12 +126,9 @@ struct bench {
     EVP_PKEY *mem[NKEY];        /* in memory (default provider) */
     EVP_PKEY *tok[NKEY];        /* in the token, loaded through libuakey */
     EVP_PKEY *pub[NKEY];        /* public halves in vctx */
-    /* Cryptoki */
-    CK_FUNCTION_LIST *fl;
-    CK_SLOT_ID slot;
-    CK_SESSION_HANDLE setup;    /* open (and logged in) until the end */
+    /* Cryptoki: module, token label and PIN file are options */
+    struct ukb_token tk;
     CK_OBJECT_HANDLE priv[NKEY];
-    char module_desc[160];
     /* data */
     unsigned char msg[SIGN_MSG_LEN];
     unsigned char plain[PLAIN_LEN];
@@ -193,141 +189,6 @@ struct job {
     pthread_barrier_t bar;
     struct worker w[BENCH_MAX_THREADS];
 };
-
-/* ---- small helpers --------------------------------------------------------- */
-
-static double now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Set-up errors end the run (exit 2).  die_ossl() adds the cause that
- * OpenSSL / libuakey left on the error queue; die() is for Cryptoki errors,
- * whose queue holds only SoftHSM's own libcrypto noise. */
-static void vdie(int with_cause, const char *fmt, va_list ap) __attribute__((noreturn));
-static void vdie(int with_cause, const char *fmt, va_list ap)
-{
-    char buf[512];
-
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    if (with_cause && ERR_peek_error() != 0)
-        fprintf(stderr, "  cause: %s\n", uakey_error_string(buf, sizeof(buf)));
-    exit(2);
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vdie(0, fmt, ap);
-}
-
-static void die_ossl(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die_ossl(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vdie(1, fmt, ap);
-}
-
-static const char *rv_name(CK_RV rv)
-{
-    static const struct { CK_RV rv; const char *name; } names[] = {
-        { CKR_OK, "CKR_OK" },
-        { CKR_HOST_MEMORY, "CKR_HOST_MEMORY" },
-        { CKR_GENERAL_ERROR, "CKR_GENERAL_ERROR" },
-        { CKR_FUNCTION_FAILED, "CKR_FUNCTION_FAILED" },
-        { CKR_ARGUMENTS_BAD, "CKR_ARGUMENTS_BAD" },
-        { CKR_ATTRIBUTE_SENSITIVE, "CKR_ATTRIBUTE_SENSITIVE" },
-        { CKR_ATTRIBUTE_VALUE_INVALID, "CKR_ATTRIBUTE_VALUE_INVALID" },
-        { CKR_DATA_LEN_RANGE, "CKR_DATA_LEN_RANGE" },
-        { CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR" },
-        { CKR_ENCRYPTED_DATA_INVALID, "CKR_ENCRYPTED_DATA_INVALID" },
-        { CKR_FUNCTION_NOT_SUPPORTED, "CKR_FUNCTION_NOT_SUPPORTED" },
-        { CKR_KEY_TYPE_INCONSISTENT, "CKR_KEY_TYPE_INCONSISTENT" },
-        { CKR_KEY_FUNCTION_NOT_PERMITTED, "CKR_KEY_FUNCTION_NOT_PERMITTED" },
-        { CKR_MECHANISM_INVALID, "CKR_MECHANISM_INVALID" },
-        { CKR_MECHANISM_PARAM_INVALID, "CKR_MECHANISM_PARAM_INVALID" },
-        { CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE" },
-        { CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT" },
-        { CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID" },
-        { CKR_TEMPLATE_INCOMPLETE, "CKR_TEMPLATE_INCOMPLETE" },
-        { CKR_TEMPLATE_INCONSISTENT, "CKR_TEMPLATE_INCONSISTENT" },
-        { CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT" },
-        { CKR_USER_ALREADY_LOGGED_IN, "CKR_USER_ALREADY_LOGGED_IN" },
-        { CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN" },
-        { CKR_BUFFER_TOO_SMALL, "CKR_BUFFER_TOO_SMALL" },
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (names[i].rv == rv)
-            return names[i].name;
-    }
-    return "CKR_(other)";
-}
-
-/* A fixed-width field (space padded, no NUL) as a C string. */
-static void trimmed(char *dst, size_t cap, const unsigned char *src, size_t len)
-{
-    while (len > 0 && src[len - 1] == ' ')
-        len--;
-    if (len >= cap)
-        len = cap - 1;
-    memcpy(dst, src, len);
-    dst[len] = '\0';
-}
-
-/* Percent-encode a URI attribute value (unreserved characters and '/'
- * pass). */
-static void pct_encode(char *dst, size_t cap, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-
-    for (; *s != '\0' && o + 4 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-            || strchr("-._~/", c) != NULL) {
-            dst[o++] = (char)c;
-        } else {
-            dst[o++] = '%';
-            dst[o++] = hex[c >> 4];
-            dst[o++] = hex[c & 15];
-        }
-    }
-    if (*s != '\0')
-        die("uk_bench: URI attribute too long");
-    dst[o] = '\0';
-}
-
-/* The first line of the PIN file into buf (wiped by the caller). */
-static size_t read_pin(const char *path, char *buf, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    size_t n;
-
-    if (f == NULL)
-        die("uk_bench: cannot open PIN file %s: %s", path, strerror(errno));
-    if (fgets(buf, (int)cap, f) == NULL) {
-        fclose(f);
-        die("uk_bench: PIN file %s is empty", path);
-    }
-    fclose(f);
-    n = strcspn(buf, "\r\n");
-    buf[n] = '\0';
-    if (n == 0)
-        die("uk_bench: PIN file %s is empty", path);
-    return n;
-}
 
 /* ---- the checker (default provider in its own library context) ------------ */
 
@@ -418,7 +279,7 @@ static int raw_op(struct worker *w, unsigned char *out, size_t *outlen)
 {
     struct job *jb = w->job;
     struct bench *b = jb->b;
-    CK_FUNCTION_LIST *fl = b->fl;
+    CK_FUNCTION_LIST *fl = b->tk.fl;
     CK_RSA_PKCS_PSS_PARAMS pss = { CKM_SHA256, CKG_MGF1_SHA256, 32 };
     CK_RSA_PKCS_OAEP_PARAMS oaep = { CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0 };
     CK_MECHANISM mech = { 0, NULL, 0 };
@@ -486,7 +347,7 @@ static int raw_op(struct worker *w, unsigned char *out, size_t *outlen)
     OPENSSL_cleanse(dgst, sizeof(dgst));
     w->rv = rv;
     if (rv != CKR_OK) {
-        snprintf(w->err, sizeof(w->err), "%s: %s (0x%lx)", w->rv_call, rv_name(rv),
+        snprintf(w->err, sizeof(w->err), "%s: %s (0x%lx)", w->rv_call, ukb_rv_name(rv),
                  (unsigned long)rv);
         return 0;
     }
@@ -563,7 +424,7 @@ static void fail(struct worker *w, const char *fmt, ...)
 static int warm_up(struct worker *w)
 {
     struct job *jb = w->job;
-    double end = now() + jb->warmup;
+    double end = ukb_now() + jb->warmup;
     unsigned long i = 0;
     size_t n;
 
@@ -583,7 +444,7 @@ static int warm_up(struct worker *w)
             w->have_ref = 1;
         }
         i++;
-    } while (now() < end);
+    } while (ukb_now() < end);
     return 1;
 }
 
@@ -604,7 +465,7 @@ static int measure(struct worker *w)
     double t, end;
     size_t n;
 
-    w->t0 = t = now();
+    w->t0 = t = ukb_now();
     end = w->t0 + jb->seconds;
     do {
         if (!do_op(w, w->out, &n)) {
@@ -629,7 +490,7 @@ static int measure(struct worker *w)
             samples_add(&w->smp, i, w->out);
         }
         i++;
-    } while ((t = now()) < end);
+    } while ((t = ukb_now()) < end);
     w->t1 = t;
     w->ops = i;
     w->outlen = n;
@@ -665,9 +526,9 @@ static void *worker_main(void *arg)
     CK_RV rv;
 
     if (jb->path == P_RAW) {
-        rv = b->fl->C_OpenSession(b->slot, CKF_SERIAL_SESSION, NULL, NULL, &w->sess);
+        rv = b->tk.fl->C_OpenSession(b->tk.slot, CKF_SERIAL_SESSION, NULL, NULL, &w->sess);
         if (rv != CKR_OK) {
-            fail(w, "C_OpenSession: %s (0x%lx)", rv_name(rv), (unsigned long)rv);
+            fail(w, "C_OpenSession: %s (0x%lx)", ukb_rv_name(rv), (unsigned long)rv);
             ok = 0;
         } else {
             w->have_sess = 1;
@@ -686,7 +547,7 @@ static void *worker_main(void *arg)
     if (ok)
         verify_samples(w);
     if (w->have_sess)
-        b->fl->C_CloseSession(w->sess);
+        b->tk.fl->C_CloseSession(w->sess);
     free(w->smp.buf);
     w->smp.buf = NULL;
     ERR_clear_error();
@@ -706,7 +567,7 @@ static void run_path(struct bench *b, struct bcase *c, enum path path, enum raw_
     if (cell->state != CELL_OK)
         return;
     if ((jb = calloc(1, sizeof(*jb))) == NULL)
-        die("uk_bench: out of memory");
+        ukb_die("uk_bench: out of memory");
     jb->b = b;
     jb->c = c;
     jb->path = path;
@@ -715,11 +576,11 @@ static void run_path(struct bench *b, struct bcase *c, enum path path, enum raw_
     /* later rounds: one operation, fully checked, before the clock starts */
     jb->warmup = round == 0 ? b->warmup : 0;
     if (pthread_barrier_init(&jb->bar, NULL, (unsigned)b->threads) != 0)
-        die("uk_bench: pthread_barrier_init failed");
+        ukb_die("uk_bench: pthread_barrier_init failed");
     for (i = 0; i < b->threads; i++) {
         jb->w[i].job = jb;
         if (pthread_create(&jb->w[i].tid, NULL, worker_main, &jb->w[i]) != 0)
-            die("uk_bench: cannot start thread %d", i + 1);
+            ukb_die("uk_bench: cannot start thread %d", i + 1);
         started++;
     }
     for (i = 0; i < started; i++)
@@ -734,7 +595,8 @@ static void run_path(struct bench *b, struct bcase *c, enum path path, enum raw_
             if (path == P_RAW && c->raw_may_refuse && raw == c->raw && w->refused
                 && w->rv != CKR_OK) {
                 cell->state = CELL_NA;
-                snprintf(cell->note, sizeof(cell->note), "%s: %s", w->rv_call, rv_name(w->rv));
+                snprintf(cell->note, sizeof(cell->note), "%s: %s", w->rv_call,
+                         ukb_rv_name(w->rv));
             } else {
                 cell->state = CELL_FAILED;
                 snprintf(cell->note, sizeof(cell->note), "thread %d: %s", i + 1, w->why);
@@ -805,279 +667,6 @@ static void run_case(struct bench *b, struct bcase *c, struct cell cell[NPATH],
 
 /* ---- set-up: keys in memory, the same keys in the token -------------------- */
 
-/* A big-number parameter of |k| as big-endian bytes (OPENSSL_clear_free). */
-static unsigned char *bn_param(EVP_PKEY *k, const char *name, CK_ULONG *len)
-{
-    BIGNUM *bn = NULL;
-    unsigned char *buf;
-    int n;
-
-    if (!EVP_PKEY_get_bn_param(k, name, &bn))
-        die_ossl("uk_bench: the memory key has no %s", name);
-    n = BN_num_bytes(bn);
-    buf = OPENSSL_malloc(n > 0 ? (size_t)n : 1);
-    if (buf == NULL)
-        die("uk_bench: out of memory");
-    BN_bn2bin(bn, buf);
-    BN_clear_free(bn);
-    *len = (CK_ULONG)n;
-    return buf;
-}
-
-static int find_label(struct bench *b, CK_OBJECT_CLASS cls, const char *label,
-                      CK_OBJECT_HANDLE *h)
-{
-    CK_ATTRIBUTE t[] = {
-        { CKA_CLASS, &cls, sizeof(cls) },
-        { CKA_LABEL, (void *)label, strlen(label) },
-    };
-    CK_ULONG n = 0;
-    CK_RV rv = b->fl->C_FindObjectsInit(b->setup, t, 2);
-
-    if (rv == CKR_OK) {
-        rv = b->fl->C_FindObjects(b->setup, h, 1, &n);
-        b->fl->C_FindObjectsFinal(b->setup);
-    }
-    if (rv != CKR_OK)
-        die("uk_bench: C_FindObjects: %s (0x%lx)", rv_name(rv), (unsigned long)rv);
-    return n > 0;
-}
-
-static void create(struct bench *b, CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *h,
-                   const char *what)
-{
-    CK_RV rv = b->fl->C_CreateObject(b->setup, t, n, h);
-
-    if (rv != CKR_OK)
-        die("uk_bench: C_CreateObject(%s): %s (0x%lx)", what, rv_name(rv), (unsigned long)rv);
-}
-
-/* Append an attribute to a template. */
-#define ADD(t, n, typ, ptr, size) \
-    do { \
-        (t)[n].type = (typ); \
-        (t)[n].pValue = (void *)(ptr); \
-        (t)[n].ulValueLen = (CK_ULONG)(size); \
-        (n)++; \
-    } while (0)
-
-static void import_rsa(struct bench *b)
-{
-    static const char *const names[] = {
-        OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E, OSSL_PKEY_PARAM_RSA_D,
-        OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
-        OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
-        OSSL_PKEY_PARAM_RSA_COEFFICIENT1
-    };
-    static const CK_ATTRIBUTE_TYPE types[] = {
-        CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT, CKA_PRIME_1,
-        CKA_PRIME_2, CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT
-    };
-    CK_OBJECT_CLASS pub_cls = CKO_PUBLIC_KEY, priv_cls = CKO_PRIVATE_KEY;
-    CK_KEY_TYPE kt = CKK_RSA;
-    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-    const char *label = key_label[K_RSA];
-    CK_ATTRIBUTE pub[12], priv[20];
-    CK_ULONG np = 0, nv = 0, len[8];
-    unsigned char *val[8];
-    CK_OBJECT_HANDLE ph;
-    size_t i;
-
-    for (i = 0; i < 8; i++)
-        val[i] = bn_param(b->mem[K_RSA], names[i], &len[i]);
-
-    ADD(pub, np, CKA_CLASS, &pub_cls, sizeof(pub_cls));
-    ADD(pub, np, CKA_KEY_TYPE, &kt, sizeof(kt));
-    ADD(pub, np, CKA_TOKEN, &yes, sizeof(yes));
-    ADD(pub, np, CKA_PRIVATE, &no, sizeof(no));
-    ADD(pub, np, CKA_VERIFY, &yes, sizeof(yes));
-    ADD(pub, np, CKA_ENCRYPT, &yes, sizeof(yes));
-    ADD(pub, np, CKA_LABEL, label, strlen(label));
-    ADD(pub, np, CKA_ID, &key_id[K_RSA], 1);
-    ADD(pub, np, CKA_MODULUS, val[0], len[0]);
-    ADD(pub, np, CKA_PUBLIC_EXPONENT, val[1], len[1]);
-
-    ADD(priv, nv, CKA_CLASS, &priv_cls, sizeof(priv_cls));
-    ADD(priv, nv, CKA_KEY_TYPE, &kt, sizeof(kt));
-    ADD(priv, nv, CKA_TOKEN, &yes, sizeof(yes));
-    ADD(priv, nv, CKA_PRIVATE, &yes, sizeof(yes));
-    ADD(priv, nv, CKA_SENSITIVE, &yes, sizeof(yes));
-    ADD(priv, nv, CKA_EXTRACTABLE, &no, sizeof(no));
-    ADD(priv, nv, CKA_SIGN, &yes, sizeof(yes));
-    ADD(priv, nv, CKA_DECRYPT, &yes, sizeof(yes));
-    ADD(priv, nv, CKA_LABEL, label, strlen(label));
-    ADD(priv, nv, CKA_ID, &key_id[K_RSA], 1);
-    for (i = 0; i < 8; i++)
-        ADD(priv, nv, types[i], val[i], len[i]);
-
-    create(b, pub, np, &ph, "RSA public key");
-    create(b, priv, nv, &b->priv[K_RSA], "RSA private key");
-    for (i = 0; i < 8; i++)
-        OPENSSL_clear_free(val[i], len[i]);
-}
-
-static void import_ec(struct bench *b)
-{
-    CK_OBJECT_CLASS pub_cls = CKO_PUBLIC_KEY, priv_cls = CKO_PRIVATE_KEY;
-    CK_KEY_TYPE kt = CKK_EC;
-    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-    const char *label = key_label[K_EC];
-    unsigned char params[16], *pp = params, point[2 + 133], scalar[32];
-    size_t ptlen = 0;
-    int plen;
-    BIGNUM *d = NULL;
-    CK_ATTRIBUTE pub[10], priv[14];
-    CK_ULONG np = 0, nv = 0;
-    CK_OBJECT_HANDLE ph;
-
-    /* CKA_EC_PARAMS: the DER OID; CKA_EC_POINT: DER OCTET STRING(04||X||Y) */
-    plen = i2d_ASN1_OBJECT(OBJ_nid2obj(NID_X9_62_prime256v1), NULL);
-    if (plen <= 0 || plen > (int)sizeof(params)
-        || i2d_ASN1_OBJECT(OBJ_nid2obj(NID_X9_62_prime256v1), &pp) != plen)
-        die_ossl("uk_bench: cannot encode the P-256 OID");
-    if (!EVP_PKEY_get_octet_string_param(b->mem[K_EC], OSSL_PKEY_PARAM_PUB_KEY, point + 2,
-                                         sizeof(point) - 2, &ptlen)
-        || ptlen != 65 || point[2] != 0x04)
-        die_ossl("uk_bench: cannot get the P-256 public point");
-    point[0] = 0x04;
-    point[1] = (unsigned char)ptlen;
-    if (!EVP_PKEY_get_bn_param(b->mem[K_EC], OSSL_PKEY_PARAM_PRIV_KEY, &d)
-        || BN_bn2binpad(d, scalar, sizeof(scalar)) != (int)sizeof(scalar))
-        die_ossl("uk_bench: cannot get the P-256 private scalar");
-    BN_clear_free(d);
-
-    ADD(pub, np, CKA_CLASS, &pub_cls, sizeof(pub_cls));
-    ADD(pub, np, CKA_KEY_TYPE, &kt, sizeof(kt));
-    ADD(pub, np, CKA_TOKEN, &yes, sizeof(yes));
-    ADD(pub, np, CKA_PRIVATE, &no, sizeof(no));
-    ADD(pub, np, CKA_VERIFY, &yes, sizeof(yes));
-    ADD(pub, np, CKA_LABEL, label, strlen(label));
-    ADD(pub, np, CKA_ID, &key_id[K_EC], 1);
-    ADD(pub, np, CKA_EC_PARAMS, params, (CK_ULONG)plen);
-    ADD(pub, np, CKA_EC_POINT, point, ptlen + 2);
-
-    ADD(priv, nv, CKA_CLASS, &priv_cls, sizeof(priv_cls));
-    ADD(priv, nv, CKA_KEY_TYPE, &kt, sizeof(kt));
-    ADD(priv, nv, CKA_TOKEN, &yes, sizeof(yes));
-    ADD(priv, nv, CKA_PRIVATE, &yes, sizeof(yes));
-    ADD(priv, nv, CKA_SENSITIVE, &yes, sizeof(yes));
-    ADD(priv, nv, CKA_EXTRACTABLE, &no, sizeof(no));
-    ADD(priv, nv, CKA_SIGN, &yes, sizeof(yes));
-    ADD(priv, nv, CKA_DERIVE, &yes, sizeof(yes));
-    ADD(priv, nv, CKA_LABEL, label, strlen(label));
-    ADD(priv, nv, CKA_ID, &key_id[K_EC], 1);
-    ADD(priv, nv, CKA_EC_PARAMS, params, (CK_ULONG)plen);
-    ADD(priv, nv, CKA_VALUE, scalar, sizeof(scalar));
-
-    create(b, pub, np, &ph, "EC public key");
-    create(b, priv, nv, &b->priv[K_EC], "EC private key");
-    OPENSSL_cleanse(scalar, sizeof(scalar));
-}
-
-/* The token says the private objects are sensitive and not extractable,
- * and refuses to give out a private component. */
-static void check_objects(struct bench *b)
-{
-    int k;
-
-    for (k = 0; k < NKEY; k++) {
-        CK_BBOOL sens = CK_FALSE, extr = CK_TRUE;
-        CK_ATTRIBUTE t[] = {
-            { CKA_SENSITIVE, &sens, sizeof(sens) },
-            { CKA_EXTRACTABLE, &extr, sizeof(extr) },
-        };
-        CK_ATTRIBUTE secret = { k == K_RSA ? CKA_PRIVATE_EXPONENT : CKA_VALUE, NULL, 0 };
-        CK_RV rv = b->fl->C_GetAttributeValue(b->setup, b->priv[k], t, 2);
-
-        if (rv != CKR_OK || sens != CK_TRUE || extr != CK_FALSE)
-            die("uk_bench: %s is not sensitive and non-extractable in the token", key_label[k]);
-        rv = b->fl->C_GetAttributeValue(b->setup, b->priv[k], &secret, 1);
-        if (rv != CKR_ATTRIBUTE_SENSITIVE)
-            die("uk_bench: the token answers %s for %s's private component, not "
-                "CKR_ATTRIBUTE_SENSITIVE", rv_name(rv), key_label[k]);
-    }
-}
-
-static void token_setup(struct bench *b)
-{
-    CK_SLOT_ID *slots = NULL;
-    CK_ULONG n = 0, i;
-    CK_INFO info;
-    CK_TOKEN_INFO ti;
-    CK_OBJECT_HANDLE h;
-    char label[64], manuf[64], desc[64], pin[256];
-    int found = 0, k;
-    size_t pinlen;
-    CK_RV rv;
-
-    b->fl = p11_kit_module_load(b->module, 0);
-    if (b->fl == NULL)
-        die("uk_bench: cannot load %s: %s", b->module,
-            p11_kit_message() != NULL ? p11_kit_message() : "unknown reason");
-    /* SoftHSM leaves its own libcrypto's complaints (an rdrand engine it
-     * cannot load) on our error queue: not ours, dropped */
-    ERR_set_mark();
-    rv = p11_kit_module_initialize(b->fl);
-    ERR_pop_to_mark();
-    if (rv != CKR_OK)
-        die("uk_bench: C_Initialize(%s): %s (0x%lx)", b->module, rv_name(rv), (unsigned long)rv);
-    if (b->fl->C_GetInfo(&info) == CKR_OK) {
-        trimmed(manuf, sizeof(manuf), info.manufacturerID, sizeof(info.manufacturerID));
-        trimmed(desc, sizeof(desc), info.libraryDescription, sizeof(info.libraryDescription));
-        snprintf(b->module_desc, sizeof(b->module_desc), "%s, %s %u.%u", manuf, desc,
-                 info.libraryVersion.major, info.libraryVersion.minor);
-    }
-    if ((rv = b->fl->C_GetSlotList(CK_TRUE, NULL, &n)) != CKR_OK || n == 0)
-        die("uk_bench: no token in %s (C_GetSlotList: %s)", b->module, rv_name(rv));
-    if ((slots = calloc(n, sizeof(*slots))) == NULL)
-        die("uk_bench: out of memory");
-    if ((rv = b->fl->C_GetSlotList(CK_TRUE, slots, &n)) != CKR_OK)
-        die("uk_bench: C_GetSlotList: %s", rv_name(rv));
-    for (i = 0; i < n && !found; i++) {
-        if (b->fl->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
-            continue;
-        trimmed(label, sizeof(label), ti.label, sizeof(ti.label));
-        if (strcmp(label, b->token) == 0) {
-            b->slot = slots[i];
-            found = 1;
-        }
-    }
-    free(slots);
-    if (!found)
-        die("uk_bench: no token labelled '%s' in %s", b->token, b->module);
-
-    rv = b->fl->C_OpenSession(b->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-                              &b->setup);
-    if (rv != CKR_OK)
-        die("uk_bench: C_OpenSession: %s (0x%lx)", rv_name(rv), (unsigned long)rv);
-    pinlen = read_pin(b->pin_file, pin, sizeof(pin));
-    rv = b->fl->C_Login(b->setup, CKU_USER, (CK_UTF8CHAR *)pin, pinlen);
-    OPENSSL_cleanse(pin, sizeof(pin));
-    if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
-        die("uk_bench: C_Login: %s (0x%lx)", rv_name(rv), (unsigned long)rv);
-    ERR_clear_error();
-
-    for (k = 0; k < NKEY; k++) {
-        if (find_label(b, CKO_PRIVATE_KEY, key_label[k], &h)
-            || find_label(b, CKO_PUBLIC_KEY, key_label[k], &h))
-            die("uk_bench: token '%s' already holds '%s': give me a fresh token", b->token,
-                key_label[k]);
-    }
-    import_rsa(b);
-    import_ec(b);
-    check_objects(b);
-}
-
-static void token_teardown(struct bench *b)
-{
-    if (b->fl == NULL)
-        return;
-    b->fl->C_CloseSession(b->setup);
-    p11_kit_module_finalize(b->fl);
-    p11_kit_module_release(b->fl);
-    b->fl = NULL;
-}
-
 static EVP_PKEY *pub_copy(struct bench *b, EVP_PKEY *k)
 {
     unsigned char *der = NULL;
@@ -1090,45 +679,8 @@ static EVP_PKEY *pub_copy(struct bench *b, EVP_PKEY *k)
         pub = d2i_PUBKEY_ex(NULL, &p, len, b->vctx, NULL);
     OPENSSL_free(der);
     if (pub == NULL)
-        die_ossl("uk_bench: cannot copy a public key into the checker's context");
+        ukb_die_ossl("uk_bench: cannot copy a public key into the checker's context");
     return pub;
-}
-
-/* The provider that runs |op| for |key| in the default library context. */
-static const char *serving_provider(EVP_PKEY *key, enum bop op)
-{
-    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-    const char *name = "?";
-
-    if (pc != NULL && (op == OP_SIGN ? EVP_PKEY_sign_init(pc) : EVP_PKEY_decrypt_init(pc)) > 0
-        && EVP_PKEY_CTX_get0_provider(pc) != NULL)
-        name = OSSL_PROVIDER_get0_name(EVP_PKEY_CTX_get0_provider(pc));
-    EVP_PKEY_CTX_free(pc);
-    ERR_clear_error();
-    return name;
-}
-
-static void load_token_keys(struct bench *b)
-{
-    char tok[256], mod[1024], uri[1536], *kuri;
-    int k;
-
-    pct_encode(tok, sizeof(tok), b->token);
-    pct_encode(mod, sizeof(mod), b->module);
-    for (k = 0; k < NKEY; k++) {
-        /* the PIN comes from the PIN file (libuakey adds pin-source) */
-        snprintf(uri, sizeof(uri), "pkcs11:token=%s;object=%s;type=private?module-path=%s",
-                 tok, key_label[k], mod);
-        b->tok[k] = uakey_load_key(NULL, uri, b->pin_file, NULL, NULL);
-        if (b->tok[k] == NULL)
-            die_ossl("uk_bench: uakey_load_key(%s) failed", uri);
-        if ((kuri = uakey_key_uri(b->tok[k])) == NULL)
-            die_ossl("uk_bench: %s did not load as a token key", uri);
-        free(kuri);
-        if (EVP_PKEY_eq(b->tok[k], b->mem[k]) != 1)
-            die_ossl("uk_bench: the token key %s is not the memory key", key_label[k]);
-        ERR_clear_error();
-    }
 }
 
 /* Policies, algorithm names, lengths and the ciphertext blocks. */
@@ -1141,9 +693,9 @@ static void cases_setup(struct bench *b)
         EVP_PKEY_CTX *pc;
 
         if ((c->pol = uakey_policy_find(c->policy)) == NULL)
-            die_ossl("uk_bench: libuakey does not know %s", c->policy);
+            ukb_die_ossl("uk_bench: libuakey does not know %s", c->policy);
         if (!uakey_policy_key_fits(c->pol, b->mem[c->key]))
-            die_ossl("uk_bench: the memory key does not fit %s", c->policy);
+            ukb_die_ossl("uk_bench: the memory key does not fit %s", c->policy);
         if (c->op == OP_SIGN) {
             c->alg = uakey_policy_asym_sign_alg(c->pol);
             c->outlen = uakey_policy_signature_size(c->pol, b->mem[c->key]);
@@ -1152,7 +704,7 @@ static void cases_setup(struct bench *b)
         c->alg = uakey_policy_asym_enc_alg(c->pol);
         if (uakey_policy_plain_block_size(c->pol, b->mem[c->key]) < PLAIN_LEN
             || uakey_policy_cipher_block_size(c->pol, b->mem[c->key]) != 256)
-            die_ossl("uk_bench: unexpected %s block sizes", c->policy);
+            ukb_die_ossl("uk_bench: unexpected %s block sizes", c->policy);
         c->outlen = 256;        /* raw RSA result; OAEP gives PLAIN_LEN */
         c->ctlen = sizeof(c->ct);
         pc = EVP_PKEY_CTX_new_from_pkey(b->vctx, b->pub[c->key], NULL);
@@ -1162,7 +714,7 @@ static void cases_setup(struct bench *b)
             || EVP_PKEY_CTX_set_rsa_mgf1_md_name(pc, c->oaep_md, NULL) <= 0
             || EVP_PKEY_encrypt(pc, c->ct, &c->ctlen, b->plain, PLAIN_LEN) <= 0
             || c->ctlen != 256)
-            die_ossl("uk_bench: cannot make the %s ciphertext", c->alg);
+            ukb_die_ossl("uk_bench: cannot make the %s ciphertext", c->alg);
         EVP_PKEY_CTX_free(pc);
     }
 }
@@ -1227,16 +779,16 @@ int main(int argc, char **argv)
     size_t x509_case = NCASES;          /* the case whose raw path was refused */
     size_t i;
 
-    b->token = BENCH_TOKEN;
+    b->tk.label = BENCH_TOKEN;
     b->seconds = 2;
     b->warmup = -1;
     b->threads = 1;
     b->rounds = 4;
     while ((opt = getopt(argc, argv, "m:f:T:t:w:r:j:h")) != -1) {
         switch (opt) {
-        case 'm': b->module = optarg; break;
-        case 'f': b->pin_file = optarg; break;
-        case 'T': b->token = optarg; break;
+        case 'm': b->tk.module = optarg; break;
+        case 'f': b->tk.pin_file = optarg; break;
+        case 'T': b->tk.label = optarg; break;
         case 't': b->seconds = num_arg(argv[0], optarg, 0.01, 3600); break;
         case 'w': b->warmup = num_arg(argv[0], optarg, 0, 3600); break;
         case 'r': b->rounds = (int)num_arg(argv[0], optarg, 1, 1000); break;
@@ -1244,7 +796,7 @@ int main(int argc, char **argv)
         default: usage(argv[0]);
         }
     }
-    if (optind != argc || b->module == NULL || b->pin_file == NULL)
+    if (optind != argc || b->tk.module == NULL || b->tk.pin_file == NULL)
         usage(argv[0]);
     if (b->warmup < 0)
         b->warmup = b->seconds / 4 < 0.5 ? b->seconds / 4 : 0.5;
@@ -1253,7 +805,7 @@ int main(int argc, char **argv)
     if ((b->vctx = OSSL_LIB_CTX_new()) == NULL
         || (b->vdefault = OSSL_PROVIDER_load(b->vctx, "default")) == NULL
         || (b->sha256 = EVP_MD_fetch(b->vctx, "SHA256", NULL)) == NULL)
-        die_ossl("uk_bench: cannot set up OpenSSL's default provider");
+        ukb_die_ossl("uk_bench: cannot set up OpenSSL's default provider");
     for (i = 0; i < sizeof(b->msg); i++)
         b->msg[i] = (unsigned char)(i * 31 + 7);
     for (i = 0; i < sizeof(b->plain); i++)
@@ -1262,21 +814,24 @@ int main(int argc, char **argv)
     /* the memory keys, made before uakey is anywhere near */
     if ((b->mem[K_RSA] = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048)) == NULL
         || (b->mem[K_EC] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL)
-        die_ossl("uk_bench: cannot generate the memory keys");
+        ukb_die_ossl("uk_bench: cannot generate the memory keys");
     b->pub[K_RSA] = pub_copy(b, b->mem[K_RSA]);
     b->pub[K_EC] = pub_copy(b, b->mem[K_EC]);
 
-    token_setup(b);
-    load_token_keys(b);
+    ukb_token_open(&b->tk);
+    for (i = 0; i < NKEY; i++)
+        b->priv[i] = ukb_token_import(&b->tk, b->mem[i], key_label[i], key_id[i]);
+    for (i = 0; i < NKEY; i++)
+        b->tok[i] = ukb_token_load_key(&b->tk, key_label[i], b->mem[i]);
     cases_setup(b);
 
     fprintf(stderr, "uk_bench: memory keys served by '%s' (sign) / '%s' (decrypt), "
             "token keys by '%s' / '%s'\n",
-            serving_provider(b->mem[K_RSA], OP_SIGN), serving_provider(b->mem[K_RSA], OP_DECRYPT),
-            serving_provider(b->tok[K_RSA], OP_SIGN), serving_provider(b->tok[K_RSA], OP_DECRYPT));
-    if (strcmp(serving_provider(b->mem[K_RSA], OP_SIGN), "default") != 0
-        || strcmp(serving_provider(b->mem[K_EC], OP_SIGN), "default") != 0)
-        die_ossl("uk_bench: the memory keys do not run in OpenSSL's default provider");
+            ukb_serving_provider(b->mem[K_RSA], 0), ukb_serving_provider(b->mem[K_RSA], 1),
+            ukb_serving_provider(b->tok[K_RSA], 0), ukb_serving_provider(b->tok[K_RSA], 1));
+    if (strcmp(ukb_serving_provider(b->mem[K_RSA], 0), "default") != 0
+        || strcmp(ukb_serving_provider(b->mem[K_EC], 0), "default") != 0)
+        ukb_die_ossl("uk_bench: the memory keys do not run in OpenSSL's default provider");
 
     /* other work on the machine skews every rate: say how busy it was */
     if (getloadavg(load0, 1) != 1)
@@ -1296,8 +851,8 @@ int main(int argc, char **argv)
         load1[0] = -1;
     printf("\nuk_bench: security-policy adapter, token key vs the same key in memory vs raw "
            "Cryptoki\n");
-    printf("  %s; module %s (%s); token '%s'\n", OpenSSL_version(OPENSSL_VERSION), b->module,
-           b->module_desc, b->token);
+    printf("  %s; module %s (%s); token '%s'\n", OpenSSL_version(OPENSSL_VERSION), b->tk.module,
+           b->tk.module_desc, b->tk.label);
     printf("  RSA-2048 and P-256 keys; sign: %d-byte message; decrypt: one 256-byte block "
            "holding %d bytes\n", SIGN_MSG_LEN, PLAIN_LEN);
     printf("  %.1f s per path in %d round%s, after %.2f s warm-up; %d thread%s; %ld CPUs "
@@ -1357,7 +912,7 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
 
-    token_teardown(b);
+    ukb_token_close(&b->tk);
     for (i = 0; i < NKEY; i++) {
         EVP_PKEY_free(b->tok[i]);
         EVP_PKEY_free(b->mem[i]);
