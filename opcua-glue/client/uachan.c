@@ -193,7 +193,7 @@ void uachan_free(UACHAN *ch)
 
 /* ---- socket I/O with deadlines ---- */
 
-static long long now_ms(void)
+long long uachan_now_ms(void)
 {
     struct timespec ts;
 
@@ -205,7 +205,7 @@ static int wait_fd(UACHAN *ch, short events, long long deadline, const char *wha
 {
     for (;;) {
         struct pollfd p = { ch->fd, events, 0 };
-        long long left = deadline - now_ms();
+        long long left = deadline - uachan_now_ms();
         int r;
 
         if (left <= 0) {
@@ -225,7 +225,7 @@ static int wait_fd(UACHAN *ch, short events, long long deadline, const char *wha
 
 static int write_all(UACHAN *ch, const unsigned char *p, size_t n)
 {
-    long long deadline = now_ms() + ch->timeout_ms;
+    long long deadline = uachan_now_ms() + ch->timeout_ms;
 
     if (ch->fd < 0) {
         fail(ch, UA_BadNotConnected, "not connected");
@@ -297,7 +297,7 @@ static void capture(UACHAN *ch, const char *kind, const unsigned char *p, size_t
 static int recv_chunk(UACHAN *ch, unsigned char **out, size_t *outlen, const char *what)
 {
     unsigned char hdr[HDR_LEN], *buf;
-    long long deadline = now_ms() + ch->timeout_ms;
+    long long deadline = uachan_now_ms() + ch->timeout_ms;
     uint32_t size;
 
     *out = NULL;
@@ -397,7 +397,7 @@ int uachan_parse_url(const char *url, char **host, char **port)
 static int tcp_connect(UACHAN *ch, const char *host, const char *port)
 {
     struct addrinfo hints, *res = NULL, *ai;
-    long long deadline = now_ms() + ch->timeout_ms;
+    long long deadline = uachan_now_ms() + ch->timeout_ms;
     int rc, last_err = 0;
 
     memset(&hints, 0, sizeof(hints));

@@ -94,6 +94,9 @@ const char *uachan_detail(const UACHAN *ch);
 void uachan_fail(UACHAN *ch, uint32_t status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Milliseconds of CLOCK_MONOTONIC (for deadlines). */
+long long uachan_now_ms(void);
+
 /* Facts about the open channel. */
 uint32_t uachan_channel_id(const UACHAN *ch);
 uint32_t uachan_token_id(const UACHAN *ch);

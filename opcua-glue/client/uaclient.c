@@ -897,14 +897,6 @@ static void close_session(CONN *c)
     free(msg);
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 uint32_t uakey_connect(const UAKEY_CONNECT_OPTS *o, char **detail)
 {
     CONN c;
@@ -1017,10 +1009,10 @@ uint32_t uakey_connect(const UAKEY_CONNECT_OPTS *o, char **detail)
     if (!read_node(&c, o->read_node ? o->read_node : DEFAULT_NODE))
         goto end;
     if (o->watch_s > 0) {
-        long long stop = mono_ms() + (long long)o->watch_s * 1000;
+        long long stop = uachan_now_ms() + (long long)o->watch_s * 1000;
         unsigned int iv = o->interval_ms ? o->interval_ms : 1000;
 
-        while (mono_ms() + iv <= stop) {
+        while (uachan_now_ms() + iv <= stop) {
             struct timespec ts = { (time_t)(iv / 1000), (long)(iv % 1000) * 1000000L };
 
             nanosleep(&ts, NULL);
