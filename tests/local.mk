@@ -258,7 +258,7 @@ fuzz: libuakey.la
 		-include config.h -I. -I$(srcdir) -I$(srcdir)/common -I$(srcdir)/opcua-glue \
 		-I$(srcdir)/opcua-glue/include -I$(srcdir)/opcua-glue/client \
 		-DOPENSSL_API_COMPAT=30000 -DOPENSSL_NO_DEPRECATED -Wall -Wextra -Werror \
-		-o tests/fuzz/fuzz_client $(FUZZ_SRCS) .libs/libuakey.so \
+		-o tests/fuzz/fuzz_client $(FUZZ_SRCS) .libs/libuakey.so .libs/libukcommon.a \
 		-Wl,-rpath,$(abs_top_builddir)/.libs $(CRYPTO_LIBS)
 	rm -rf tests/tmp/fuzz-corpus && mkdir -p tests/tmp/fuzz-corpus
 	cp $(srcdir)/tests/fuzz/corpus/* tests/tmp/fuzz-corpus/

@@ -26,6 +26,7 @@
 
 #include "uachan.h"
 #include "uamsg.h"
+#include "ukua_int.h"
 
 #define POLICY_NONE_URI "http://opcfoundation.org/UA/SecurityPolicy#None"
 #define HDR_LEN 8            /* MessageType(3) ChunkType(1) MessageSize(4) */
@@ -529,6 +530,8 @@ int uachan_connect(UACHAN *ch, const char *url)
              ch->peer_recv_buf);
         goto end;
     }
+    ukua_dbg("Acknowledge from %s: receive buffer %u, max message %u, max chunks %u", url,
+             ch->peer_recv_buf, ch->peer_max_msg, ch->peer_max_chunks);
     ok = 1;
 end:
     free(buf);
@@ -769,6 +772,9 @@ static int send_sym(UACHAN *ch, const char *type, const unsigned char *body, siz
              "(%u bytes, %u chunks)", len, nchunks, ch->peer_max_msg, ch->peer_max_chunks);
         return 0;
     }
+    if (nchunks > 1)
+        ukua_dbg("%s request %u: %zu bytes in %zu chunks of at most %zu", type, request_id, len,
+                 nchunks, max_body);
     do {
         size_t n = len - off > max_body ? max_body : len - off, sig_start;
         int final = off + n >= len;
@@ -1164,6 +1170,9 @@ int uachan_feed_chunk(UACHAN *ch, const unsigned char *chunk, size_t len,
         goto end;
     }
     if (chunk_type == 'F') {
+        if (ch->asm_chunks > 1)
+            ukua_dbg("response to request %u: %zu bytes in %u chunks", reqid, ch->asm_buf.len,
+                     ch->asm_chunks);
         ch->last_request_id = reqid;
         ch->asm_active = 0;
         *msg = uab_w_take(&ch->asm_buf, msg_len);

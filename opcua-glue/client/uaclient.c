@@ -838,7 +838,8 @@ static int read_node(CONN *c, const char *node)
     if (!uamsg_put_read(&w, &h, node)) {
         uab_w_free(&w);
         set_result(&c->res, 0x80330000u /* BadNodeIdInvalid */,
-                   "'%s' is not a NodeId (e.g. ns=0;i=2258 or ns=1;s=Name)", node);
+                   "'%.80s%s' is not a NodeId (e.g. ns=0;i=2258 or ns=1;s=Name)", node,
+                   strlen(node) > 80 ? "..." : "");
         return 0;
     }
     if (!call(c, &w, &msg, &len, "Read"))
@@ -858,12 +859,12 @@ static int read_node(CONN *c, const char *node)
         goto end;
     }
     if (rr.results[0].status >= 0x80000000u) {
-        set_result(&c->res, rr.results[0].status, "Read %s: %s", node,
-                   uakey_status_name(rr.results[0].status));
+        set_result(&c->res, rr.results[0].status, "Read %.80s%s: %s", node,
+                   strlen(node) > 80 ? "..." : "", uakey_status_name(rr.results[0].status));
         goto end;
     }
     uab_datetime_format(rr.results[0].server_timestamp, ts, sizeof(ts));
-    say(&c->res, "Read %s: %s (server timestamp %s)", node,
+    say(&c->res, "Read %.80s%s: %s (server timestamp %s)", node, strlen(node) > 80 ? "..." : "",
         rr.results[0].has_value && rr.results[0].value.text ? rr.results[0].value.text
                                                             : "(no value)", ts);
     ok = 1;

@@ -360,6 +360,19 @@ try {
         });
         setInterval(() => { counter = (counter + 1) | 0; }, 1000).unref();
         log(`variable ns=${ns.index};s=uakey.Counter (Int32, read/write, +1 per second)`);
+        // A value larger than the client's receive buffer (64 KiB): its Read
+        // response comes in several chunks, each signed (and encrypted).
+        const big = Array.from({ length: 200000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join("");
+        ns.addVariable({
+            organizedBy: addressSpace.rootFolder.objects,
+            browseName: "uakey.Big",
+            nodeId: "s=uakey.Big",
+            dataType: "String",
+            accessLevel: "CurrentRead",
+            userAccessLevel: "CurrentRead",
+            value: { get: () => new Variant({ dataType: DataType.String, value: big }) }
+        });
+        log(`variable ns=${ns.index};s=uakey.Big (String, 200000 characters a..z repeated)`);
     }
 
     // A channel's policy and mode are known once its OpenSecureChannel has

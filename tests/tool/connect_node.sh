@@ -11,13 +11,14 @@
 #   4. move our certificate to the server's trusted folder
 #   5. connect: session, Read of the current time; the PKCS#11 trace shows
 #      C_Sign and C_Decrypt with the token key and the output names its URI
-# Then every policy x mode, a UserName login (and a wrong password), a
-# --watch long enough to renew the security token, and a clientSignature
-# spoiled by the test hook that node-opcua must refuse.
+# Then every policy x mode, a request and a response in several chunks, a
+# UserName login (and a wrong password), a --watch long enough to renew the
+# security token, and a clientSignature spoiled by the test hook that
+# node-opcua must refuse.
 . "$(dirname "$0")/helpers.sh"
 . "$UK_HELPER_DIR/tool/ua_server_lib.sh"
 
-ua_server_start srv --user alice:secret --min-token-lifetime 1000
+ua_server_start srv --user alice:secret --min-token-lifetime 1000 --variable
 
 step "our identity: a token key and its certificate"
 gen_key ua-client rsa2048
@@ -96,6 +97,24 @@ for p in Basic256Sha256 Aes128_Sha256_RsaOaep Aes256_Sha256_RsaPss; do
         expect_msg '^Read ns=0;i=2258: [0-9]{4}-' "$p $m: Read"
     done
 done
+
+step "messages in several chunks, both ways"
+# the client announces a 64 KiB receive buffer, node-opcua too
+trace=$T/opcua-trace.log
+tool_ok "read a 200000-character value" env UAKEY_DEBUG=opcua UAKEY_DEBUG_FILE="$trace" \
+    "${CONNECT[@]}" --read 'ns=1;s=uakey.Big'
+expect_msg '^Read ns=1;s=uakey.Big: "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz' \
+    "the value arrived whole"
+grep -Eq 'response to request [0-9]+: 2000[0-9][0-9] bytes in [2-9] chunks' "$trace" ||
+    { show "$trace"; fail "the response did not come in several chunks"; }
+ok "the Read response came in $(sed -n 's/.*bytes in \([0-9]*\) chunks.*/\1/p' "$trace" | tail -n1) signed and encrypted chunks"
+rm -f "$trace"
+long=$(head -c 100000 /dev/zero | tr '\0' q)
+tool_fail "a 100 kB request reaches the server" 'BadNodeIdUnknown 0x80340000: Read ns=1;s=q+\.\.\.' \
+    env UAKEY_DEBUG=opcua UAKEY_DEBUG_FILE="$trace" "${CONNECT[@]}" --read "ns=1;s=$long"
+grep -Eq 'MSG request [0-9]+: 1000[0-9][0-9] bytes in [2-9] chunks' "$trace" ||
+    { show "$trace"; fail "the request was not sent in several chunks"; }
+ok "the 100 kB Read request went out in several chunks and node-opcua answered it"
 
 step "UserName identity"
 ( umask 077; printf 'secret\n' >pw.txt; printf 'wrong\n' >badpw.txt )
