@@ -89,6 +89,33 @@ ok "the token signed ($signs C_Sign: OpenSecureChannel, clientSignature) and dec
 if grep -q -- "$UK_PIN" "$dbg"; then fail "the PIN is in the debug log"; fi
 ok "the PIN is not in the debug log"
 
+step "trust on first use: --trust-server, or a yes on a terminal"
+for d in pki-tofu pki-tty pki-no; do
+    cp -r pki "$d" && rm -f "$d"/trusted/certs/* "$d"/rejected/certs/* || fail "copy of pki to $d"
+done
+tool_ok "connect --trust-server" "$UAKEY" --pin-file "$PIN_FILE" connect "$UA_URL" --pki pki-tofu \
+    --name client --timeout 15000 --trust-server
+expect_msg "now trusted" "--trust-server trusts the unknown server certificate"
+ls pki-tofu/trusted/certs | grep -qF "[$UA_SERVER_THUMBPRINT].der" || fail "not in pki-tofu/trusted/certs"
+ok "the server certificate is in trusted/certs"
+if command -v script >/dev/null 2>&1; then
+    tty_cmd=$(printf '%q ' "$UAKEY" --pin-file "$PIN_FILE" connect "$UA_URL" --pki pki-tty \
+        --name client --timeout 15000)
+    (sleep 1; printf 'y\n') | timeout -k 5 60 script -qec "$tty_cmd" /dev/null >tty.out 2>&1 ||
+        { show tty.out; fail "connect on a terminal, answer yes"; }
+    grep -q "Trust the server certificate $UA_SERVER_THUMBPRINT? \[y/N\]" tty.out &&
+        grep -q '^Read ns=0;i=2258: ' tty.out || { show tty.out; fail "prompt, then a session"; }
+    ok "on a terminal uakey asks, a yes trusts the server and the session follows"
+    tty_cmd=$(printf '%q ' "$UAKEY" --pin-file "$PIN_FILE" connect "$UA_URL" --pki pki-no \
+        --name client --timeout 15000)
+    (sleep 1; printf 'n\n') | timeout -k 5 60 script -qec "$tty_cmd" /dev/null >tty.out 2>&1 &&
+        { show tty.out; fail "connect on a terminal, answer no: it succeeded"; }
+    grep -q 'BadCertificateUntrusted 0x801A0000' tty.out || { show tty.out; fail "answer no"; }
+    ok "a no leaves the server untrusted (BadCertificateUntrusted)"
+else
+    say "  (no script(1): the terminal prompt is not tested)"
+fi
+
 step "every policy and mode"
 for p in Basic256Sha256 Aes128_Sha256_RsaOaep Aes256_Sha256_RsaPss; do
     for m in Sign SignAndEncrypt; do
