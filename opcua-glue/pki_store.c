@@ -6,6 +6,8 @@
  *   <dir>/trusted/{certs,crl}
  *   <dir>/issuers/{certs,crl}   (and issuer/{certs,crl} when present)
  *   <dir>/rejected/certs   bounded by max-rejected (uakey-pki.conf)
+ *   <dir>/uakey-pki.conf   "key = value": max-rejected, and no-revocation
+ *                          (a CA whose CRLs are not required or looked at)
  *
  * Certificates are stored as DER "<CN> [<THUMBPRINT>].der", CRLs as DER
  * "<issuer CN> [<SHA-1 of the CRL>].crl".  Every write goes through
@@ -149,24 +151,31 @@ static char *join3(const char *a, const char *b, const char *c)
     return abc;
 }
 
-/* |tp| normalised to 40 upper-case hex digits in |out|. */
-static int parse_thumbprint(const char *tp, char out[41])
+/* |tp| normalised to 40 upper-case hex digits in |out|; 0 (nothing
+ * raised) when it is not 40 hex digits. */
+static int hex40(const char *tp, char out[41])
 {
     size_t i;
 
-    if (tp == NULL || strlen(tp) != 40) {
+    if (tp == NULL || strlen(tp) != 40)
+        return 0;
+    for (i = 0; i < 40; i++) {
+        if (!isxdigit((unsigned char)tp[i]))
+            return 0;
+        out[i] = (char)toupper((unsigned char)tp[i]);
+    }
+    out[40] = '\0';
+    return 1;
+}
+
+/* hex40() with the error raised. */
+static int parse_thumbprint(const char *tp, char out[41])
+{
+    if (!hex40(tp, out)) {
         uakey_raise(UK_R_BAD_PARAM, "thumbprint \"%s\" is not 40 hex digits",
                     tp != NULL ? tp : "(null)");
         return 0;
     }
-    for (i = 0; i < 40; i++) {
-        if (!isxdigit((unsigned char)tp[i])) {
-            uakey_raise(UK_R_BAD_PARAM, "thumbprint \"%s\" is not 40 hex digits", tp);
-            return 0;
-        }
-        out[i] = (char)toupper((unsigned char)tp[i]);
-    }
-    out[40] = '\0';
     return 1;
 }
 
@@ -465,9 +474,34 @@ static int parse_max(const char *v, int *out)
     return 1;
 }
 
-/* max-rejected from <dir>/uakey-pki.conf (the default when the file is
- * missing).  *present tells whether the file exists. */
-static int read_conf(const char *dir, int *max, int *present)
+/* One CA thumbprint more in *list (kept once). */
+static int off_add(char (**list)[41], size_t *n, const char tp[41])
+{
+    char (*grown)[41];
+    size_t i;
+
+    for (i = 0; i < *n; i++) {
+        if (strcmp((*list)[i], tp) == 0)
+            return 1;
+    }
+    grown = realloc(*list, (*n + 1) * sizeof(**list));
+    if (grown == NULL) {
+        uakey_raise(UK_R_MALLOC, "out of memory");
+        return 0;
+    }
+    memcpy(grown[*n], tp, 41);
+    *list = grown;
+    (*n)++;
+    return 1;
+}
+
+/* The settings of <dir>/uakey-pki.conf (the defaults when the file is
+ * missing): max-rejected, and the CAs of the "no-revocation = <thumbprint>"
+ * lines in *off (may be NULL: the lines are only checked; else malloc'd,
+ * *noff entries, each CA once).  *present tells whether the file exists.
+ * Unknown settings are ignored; a malformed line is an error naming the
+ * file and the line. */
+static int read_conf(const char *dir, int *max, int *present, char (**off)[41], size_t *noff)
 {
     char *path = ukua_path_join(dir, CONF_NAME), *line, *next, *eq;
     unsigned char *data = NULL;
@@ -477,6 +511,10 @@ static int read_conf(const char *dir, int *max, int *present)
 
     *max = UAKEY_PKI_DEFAULT_MAX_REJECTED;
     *present = 0;
+    if (off != NULL) {
+        *off = NULL;
+        *noff = 0;
+    }
     if (path == NULL)
         return 0;
     if (stat(path, &st) != 0 && errno == ENOENT) {
@@ -491,7 +529,7 @@ static int read_conf(const char *dir, int *max, int *present)
         goto end;
     }
     for (line = (char *)data; line != NULL; line = next) {
-        char *key, *val;
+        char *key, *val, tp[41];
 
         next = strchr(line, '\n');
         if (next != NULL)
@@ -514,73 +552,131 @@ static int read_conf(const char *dir, int *max, int *present)
                             "from 1 to %d, not \"%s\"", path, lineno, MAX_REJECTED_LIMIT, val);
                 goto end;
             }
+        } else if (strcmp(key, "no-revocation") == 0) {
+            if (!hex40(val, tp)) {
+                uakey_raise(UK_R_BAD_CONFIG, "%s line %d: no-revocation must be the SHA-1 "
+                            "thumbprint of a CA (40 hex digits), not \"%s\"", path, lineno,
+                            val);
+                goto end;
+            }
+            if (off != NULL && !off_add(off, noff, tp))
+                goto end;
         } else {
             ukua_dbg("%s line %d: unknown setting \"%s\" ignored", path, lineno, key);
         }
     }
     ok = 1;
  end:
+    if (!ok && off != NULL) {
+        free(*off);
+        *off = NULL;
+        *noff = 0;
+    }
     free(data);
     free(path);
     return ok;
 }
 
-/* Write max-rejected = |max| into the conf, keeping its other lines. */
-static int write_conf(const char *dir, int max)
+/* Is |line| the setting |key| (with |value|, hex digits in any case; NULL:
+ * any value)? */
+static int conf_line_is(const char *line, const char *key, const char *value)
+{
+    size_t klen = strlen(key), vlen;
+    const char *eq, *v;
+
+    while (*line == ' ' || *line == '\t')
+        line++;
+    eq = strchr(line, '=');
+    if (eq == NULL || strncmp(line, key, klen) != 0
+        || strspn(line + klen, " \t") != (size_t)(eq - line - (ptrdiff_t)klen))
+        return 0;
+    if (value == NULL)
+        return 1;
+    for (v = eq + 1; *v == ' ' || *v == '\t'; v++)
+        ;
+    vlen = strlen(v);
+    while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t' || v[vlen - 1] == '\r'))
+        vlen--;
+    return vlen == strlen(value) && strncasecmp(v, value, vlen) == 0;
+}
+
+/* Rewrite the conf keeping its other lines: the first line that is the
+ * setting |key| (= |value|; NULL: any value) becomes |repl|, later ones
+ * are dropped; with |repl| NULL they all go.  |repl| is appended when no
+ * line matched.  The file is not written when nothing changes. */
+static int write_conf(const char *dir, const char *key, const char *value, const char *repl)
 {
     char *path = ukua_path_join(dir, CONF_NAME), *line, *next, *out = NULL;
     unsigned char *old = NULL;
-    size_t oldlen = 0, cap, used = 0;
+    size_t oldlen = 0, cap, used = 0, ll;
     struct stat st;
-    int ok = 0, done = 0, n;
+    int ok = 0, done = 0, changed = 0;
 
     if (path == NULL)
         return 0;
     if (stat(path, &st) == 0 && !ukua_read_file(path, &old, &oldlen, CONF_MAX_BYTES))
         goto end;
-    cap = oldlen + 128;
+    cap = oldlen + (repl != NULL ? strlen(repl) : 0) + 64;
     out = malloc(cap);
     if (out == NULL) {
         uakey_raise(UK_R_MALLOC, "out of memory");
         goto end;
     }
     if (old == NULL) {
+        if (repl == NULL) {
+            ok = 1;             /* nothing to drop */
+            goto end;
+        }
         used = (size_t)snprintf(out, cap, "# uakey PKI store settings\n");
+        changed = 1;
     } else {
         for (line = (char *)old; line != NULL && *line != '\0'; line = next) {
-            char *k, *eq;
-            size_t ll;
-
             next = strchr(line, '\n');
             if (next != NULL)
                 *next++ = '\0';
-            ll = strlen(line);
-            k = line;
-            while (*k == ' ' || *k == '\t')
-                k++;
-            eq = strchr(k, '=');
-            if (eq != NULL && strncmp(k, "max-rejected", 12) == 0
-                && strspn(k + 12, " \t") == (size_t)(eq - k - 12)) {
-                if (done)
-                    continue;       /* one setting only */
-                n = snprintf(out + used, cap - used, "max-rejected = %d\n", max);
-                used += (size_t)n;
+            if (conf_line_is(line, key, value)) {
+                if (repl == NULL || done) {
+                    changed = 1;    /* one setting only */
+                    continue;
+                }
+                if (strcmp(line, repl) != 0)
+                    changed = 1;
+                line = (char *)repl;
                 done = 1;
-                continue;
             }
+            ll = strlen(line);
             memcpy(out + used, line, ll);
             used += ll;
             out[used++] = '\n';
         }
     }
-    if (!done)
-        used += (size_t)snprintf(out + used, cap - used, "max-rejected = %d\n", max);
+    if (!done && repl != NULL) {
+        used += (size_t)snprintf(out + used, cap - used, "%s\n", repl);
+        changed = 1;
+    }
+    if (!changed) {
+        ok = 1;
+        goto end;
+    }
+    if (used > CONF_MAX_BYTES) {
+        uakey_raise(UK_R_BAD_CONFIG, "%s would grow beyond %d bytes", path, CONF_MAX_BYTES);
+        goto end;
+    }
     ok = ukua_write_file_atomic(path, out, used, 0644);
  end:
     free(out);
     free(old);
     free(path);
     return ok;
+}
+
+/* "max-rejected = |max|" into the conf. */
+static int write_conf_max(const char *dir, int max)
+{
+    char line[64];
+
+    snprintf(line, sizeof(line), "max-rejected = %d", max);
+    return write_conf(dir, "max-rejected", NULL, line);
 }
 
 /* ---- init, open ---------------------------------------------------------- */
@@ -632,12 +728,12 @@ int uakey_pki_init(const char *dir, int max_rejected)
         }
         free(p);
     }
-    if (!read_conf(dir, &cur, &present))
+    if (!read_conf(dir, &cur, &present, NULL, NULL))
         return 0;
     if (max_rejected > 0 && (max_rejected != cur || !present))
-        return write_conf(dir, max_rejected);
+        return write_conf_max(dir, max_rejected);
     if (!present)
-        return write_conf(dir, cur);
+        return write_conf_max(dir, cur);
     return 1;
 }
 
@@ -700,7 +796,7 @@ UAKEY_PKI *uakey_pki_open(const char *dir)
         }
         free(p);
     }
-    if (!read_conf(dir, &max, &present))
+    if (!read_conf(dir, &max, &present, NULL, NULL))
         return NULL;
     pki = calloc(1, sizeof(*pki));
     if (pki == NULL || (pki->dir = strdup(dir)) == NULL) {
@@ -740,6 +836,66 @@ const char *uakey_pki_dir(const UAKEY_PKI *pki)
 int uakey_pki_max_rejected(const UAKEY_PKI *pki)
 {
     return pki != NULL ? pki->max_rejected : 0;
+}
+
+/* ---- revocation checks per CA (uakey-pki.conf) ------------------------------ */
+
+/* Read at each call, not cached at open: "uakey crl off" in another
+ * process applies to the next validation of a running application. */
+int uakey_pki_revocation_off(UAKEY_PKI *pki, char (**thumbprints)[41], size_t *n)
+{
+    int max, present;
+
+    if (thumbprints != NULL)
+        *thumbprints = NULL;
+    if (n != NULL)
+        *n = 0;
+    if (pki == NULL || thumbprints == NULL || n == NULL) {
+        uakey_raise(UK_R_BAD_PARAM, "uakey_pki_revocation_off: bad arguments");
+        return 0;
+    }
+    return read_conf(pki->dir, &max, &present, thumbprints, n);
+}
+
+int uakey_pki_revocation_checked(UAKEY_PKI *pki, const char *ca_thumbprint)
+{
+    char tp[41], (*off)[41] = NULL;
+    size_t n = 0, i;
+    int rc = 1;
+
+    if (pki == NULL) {
+        uakey_raise(UK_R_BAD_PARAM, "uakey_pki_revocation_checked: no PKI store");
+        return -1;
+    }
+    if (!parse_thumbprint(ca_thumbprint, tp) || !uakey_pki_revocation_off(pki, &off, &n))
+        return -1;
+    for (i = 0; i < n; i++) {
+        if (strcmp(off[i], tp) == 0)
+            rc = 0;
+    }
+    free(off);
+    return rc;
+}
+
+int uakey_pki_set_revocation_check(UAKEY_PKI *pki, const char *ca_thumbprint, int check)
+{
+    char tp[41], line[64];
+    int max, present;
+
+    if (pki == NULL) {
+        uakey_raise(UK_R_BAD_PARAM, "uakey_pki_set_revocation_check: no PKI store");
+        return 0;
+    }
+    if (!parse_thumbprint(ca_thumbprint, tp))
+        return 0;
+    /* never rewrite a configuration that does not parse */
+    if (!read_conf(pki->dir, &max, &present, NULL, NULL))
+        return 0;
+    snprintf(line, sizeof(line), "no-revocation = %s", tp);
+    if (!write_conf(pki->dir, "no-revocation", tp, check ? NULL : line))
+        return 0;
+    ukua_dbg("%s: revocation check %s for CA %s", pki->dir, check ? "on" : "off", tp);
+    return 1;
 }
 
 /* ---- listing ------------------------------------------------------------- */

@@ -35,6 +35,8 @@ struct vctx {
     STACK_OF(X509_CRL) *crls;       /* trusted/crl and issuers/crl */
     STACK_OF(X509) *chain;          /* leaf first; up-referenced */
     int chain_complete;             /* ends in a self-signed certificate */
+    char *rev_off;                  /* per chain depth: issued by a CA with
+                                     * revocation off in the store */
     char *detail;                   /* the failure's text */
     char suppressed[256];           /* names of suppressed failures */
 };
@@ -433,8 +435,44 @@ static uint32_t step_usage(struct vctx *v)
     return UAKEY_Good;
 }
 
+/* Before 10 and 11: which certificates of the chain a CA with revocation
+ * off in the store issued (v->rev_off); *need: 1 when some other one is
+ * left to check. */
+static int revocation_settings(struct vctx *v, int *need)
+{
+    char (*off)[41] = NULL, tp[41];
+    size_t noff = 0, k;
+    int i, n = sk_X509_num(v->chain), ok = 0;
+
+    *need = 0;
+    if (n < 2)
+        return 1;               /* a self-signed certificate: no CA, no CRL */
+    if (!uakey_pki_revocation_off(v->pki, &off, &noff))
+        return 0;
+    v->rev_off = calloc((size_t)n, 1);
+    if (v->rev_off == NULL) {
+        uakey_raise(UK_R_MALLOC, "out of memory");
+        goto done;
+    }
+    for (i = 0; i + 1 < n; i++) {
+        if (noff > 0 && !uakey_cert_thumbprint(sk_X509_value(v->chain, i + 1), tp))
+            goto done;
+        for (k = 0; k < noff; k++) {
+            if (strcmp(off[k], tp) == 0)
+                v->rev_off[i] = 1;
+        }
+        if (!v->rev_off[i])
+            *need = 1;
+    }
+    ok = 1;
+done:
+    free(off);
+    return ok;
+}
+
 /* 10 and 11: for each certificate of the chain issued by a known CA (not a
- * self-signed one), that CA's CRL must be there and must not list it. */
+ * self-signed one), that CA's CRL must be there and must not list it --
+ * unless revocation is off for that CA: then its CRLs are not looked at. */
 static uint32_t step_revocation(struct vctx *v, int step)
 {
     int i, j, n = sk_X509_num(v->chain);
@@ -446,6 +484,12 @@ static uint32_t step_revocation(struct vctx *v, int step)
         X509 *ca = sk_X509_value(v->chain, i + 1);
         int have = 0, revoked = 0;
 
+        if (v->rev_off[i]) {
+            if (step == 10)
+                ukua_dbg("verify: revocation off for %s: chain depth %d not checked",
+                         subject_of(ca, name, sizeof(name)), i);
+            continue;
+        }
         for (j = 0; j < sk_X509_CRL_num(v->crls); j++) {
             X509_CRL *crl = sk_X509_CRL_value(v->crls, j);
             X509_REVOKED *entry = NULL;
@@ -561,11 +605,18 @@ static uint32_t run_steps(struct vctx *v, STACK_OF(X509) *extra)
     if ((rc = step_usage(v)) != UAKEY_Good)
         return rc;
 
-    /* 10, 11 revocation */
+    /* 10, 11 revocation (not for what a CA with revocation off issued) */
     if ((v->flags & UAKEY_NO_REVOCATION_CHECK) == 0) {
-        STACK_OF(X509_CRL) *t = uakey_pki_crls(v->pki, UAKEY_PKI_TRUSTED);
-        STACK_OF(X509_CRL) *s = uakey_pki_crls(v->pki, UAKEY_PKI_ISSUERS);
+        STACK_OF(X509_CRL) *t, *s;
+        int need;
 
+        if (!revocation_settings(v, &need))
+            return fail(v, UAKEY_BadSecurityChecksFailed, 10, "revocation list",
+                        "cannot read the revocation settings of the PKI store");
+        if (!need)
+            return UAKEY_Good;
+        t = uakey_pki_crls(v->pki, UAKEY_PKI_TRUSTED);
+        s = uakey_pki_crls(v->pki, UAKEY_PKI_ISSUERS);
         v->crls = t;
         while (t != NULL && s != NULL && sk_X509_CRL_num(s) > 0) {
             if (!sk_X509_CRL_push(t, sk_X509_CRL_value(s, 0)))
@@ -632,5 +683,6 @@ uint32_t uakey_verify(UAKEY_PKI *pki, X509 *cert, STACK_OF(X509) *extra,
     sk_X509_pop_free(v.issuers, X509_free);
     sk_X509_CRL_pop_free(v.crls, X509_CRL_free);
     sk_X509_pop_free(v.chain, X509_free);
+    free(v.rev_off);
     return rc;
 }

@@ -219,7 +219,7 @@ TOOL_TESTS = \
 	tests/tool/cli_usage.sh tests/tool/token_list.sh tests/tool/key_generate.sh \
 	tests/tool/keyref.sh tests/tool/pki_init.sh tests/tool/cert_create_rsa.sh \
 	tests/tool/cert_create_ec.sh tests/tool/cert_csr_install.sh tests/tool/cert_show.sh \
-	tests/tool/verify_trust.sh tests/tool/trust_issuer_crl.sh tests/tool/rejected_full.sh \
+	tests/tool/verify_trust.sh tests/tool/trust_issuer_crl.sh tests/tool/crl_off.sh tests/tool/rejected_full.sh \
 	tests/tool/err_missing_app_uri.sh tests/tool/err_unknown_key.sh tests/tool/err_pki_dir.sh \
 	tests/tool/err_corrupt_trusted.sh tests/tool/err_bad_name.sh tests/tool/cert_renew.sh \
 	tests/tool/interop_node_cert.sh tests/tool/interop_node_policy.sh \

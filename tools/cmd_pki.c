@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/x509v3.h>
+
 #include "cli.h"
 
 /* ---- uakey pki init ---------------------------------------------------------------- */
@@ -248,22 +250,132 @@ int cmd_issuer(int argc, char **argv)
     return cert_group_cmd(argc, argv, "issuer ", UAKEY_PKI_ISSUERS, issuer_help);
 }
 
-/* ---- uakey crl add ---------------------------------------------------------------- */
+/* ---- uakey crl add|off|on|list --------------------------------------------------- */
 
 static void crl_help(FILE *f)
 {
     fprintf(f,
             "Usage: uakey crl add --pki DIR [--issuers] FILE.crl...\n"
+            "       uakey crl off --pki DIR CA.der|THUMBPRINT...\n"
+            "       uakey crl on --pki DIR CA.der|THUMBPRINT...\n"
+            "       uakey crl list --pki DIR [--json]\n"
             "\n"
-            "Store a CRL (DER or PEM) in trusted/crl, or with --issuers in issuers/crl.\n"
-            "Its signature must verify with a CA certificate of the store.\n");
+            "add stores a CRL (DER or PEM) in trusted/crl, or with --issuers in\n"
+            "issuers/crl.  Its signature must verify with a CA certificate of the store.\n"
+            "\n"
+            "off turns revocation checks off for the certificates a CA issued: the\n"
+            "CA's CRL is then not required and not looked at (a certificate it lists\n"
+            "is not found revoked either).  on restores the default.  list prints the\n"
+            "CAs with revocation off.  The setting is kept in uakey-pki.conf.\n"
+            "THUMBPRINT: the CA's SHA-1, 40 hex digits.\n");
+}
+
+/* The thumbprint of a CA given as a file (which must hold a CA
+ * certificate) or as 40 hex digits.  0 with the cause printed. */
+static int ca_thumbprint_arg(const char *arg, char tp[41])
+{
+    X509 *cert;
+    uint32_t f;
+    int ok;
+
+    if (cli_is_thumbprint(arg))
+        return cli_thumbprint_arg(arg, tp);
+    cert = cli_load_cert(arg);
+    if (cert == NULL)
+        return 0;
+    f = X509_get_extension_flags(cert);
+    if ((f & EXFLAG_BCONS) == 0 || (f & EXFLAG_CA) == 0) {
+        X509_free(cert);
+        return cli_fail(0, "%s is not a CA certificate (basicConstraints cA=TRUE): "
+                        "revocation is turned off per CA", arg);
+    }
+    ok = uakey_cert_thumbprint(cert, tp);
+    X509_free(cert);
+    if (!ok)
+        cli_fail_lib();
+    return ok;
+}
+
+/* crl off / crl on for one CA. */
+static int crl_switch(UAKEY_PKI *pki, const char *arg, int check)
+{
+    char tp[41];
+    int was;
+
+    if (!ca_thumbprint_arg(arg, tp))
+        return CLI_FAIL;
+    was = uakey_pki_revocation_checked(pki, tp);
+    if (was < 0 || !uakey_pki_set_revocation_check(pki, tp, check))
+        return cli_fail_lib();
+    printf("revocation check %s for %s%s\n", check ? "on" : "off", tp,
+           was == check ? " (already)" : "");
+    return CLI_OK;
+}
+
+/* The CA in trusted/ or issuers/ with |tp|: its subject and group. */
+static const UAKEY_CERT_INFO *find_ca(const UAKEY_CERT_INFO *certs, size_t n, const char *tp)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (strcmp(certs[i].thumbprint, tp) == 0)
+            return &certs[i];
+    }
+    return NULL;
+}
+
+static int crl_list(UAKEY_PKI *pki)
+{
+    UAKEY_CERT_INFO *t = NULL, *s = NULL;
+    size_t nt = 0, ns = 0, n = 0, i;
+    char (*off)[41] = NULL;
+    int rc = CLI_FAIL;
+
+    if (!uakey_pki_revocation_off(pki, &off, &n)
+        || !uakey_pki_list(pki, UAKEY_PKI_TRUSTED, &t, &nt)
+        || !uakey_pki_list(pki, UAKEY_PKI_ISSUERS, &s, &ns)) {
+        cli_fail_lib();
+        goto end;
+    }
+    if (cli_global.json)
+        printf("[");
+    for (i = 0; i < n; i++) {
+        const UAKEY_CERT_INFO *c = find_ca(t, nt, off[i]);
+        const char *group = "trusted";
+
+        if (c == NULL) {
+            c = find_ca(s, ns, off[i]);
+            group = "issuers";
+        }
+        if (cli_global.json) {
+            printf("%s\n  {\"thumbprint\": ", i == 0 ? "" : ",");
+            json_str(stdout, off[i]);
+            printf(", \"revocation_check\": false, \"subject\": ");
+            json_str(stdout, c != NULL ? c->subject : NULL);
+            printf(", \"group\": ");
+            json_str(stdout, c != NULL ? group : NULL);
+            printf("}");
+        } else {
+            printf("%s  %s\n", off[i],
+                   c != NULL ? c->subject : "(not in trusted/ or issuers/)");
+        }
+    }
+    if (cli_global.json)
+        printf("%s]\n", n > 0 ? "\n" : "");
+    rc = CLI_OK;
+end:
+    uakey_cert_info_free(t, nt);
+    uakey_cert_info_free(s, ns);
+    free(off);
+    return rc;
 }
 
 int cmd_crl(int argc, char **argv)
 {
     STORE_ARGS a;
     UAKEY_PKI *pki;
-    int rc, i;
+    const char *sub;
+    int rc, i, nops;
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         if (argc < 2)
@@ -271,20 +383,30 @@ int cmd_crl(int argc, char **argv)
         crl_help(stdout);
         return CLI_OK;
     }
-    if (strcmp(argv[1], "add") != 0)
-        return cli_usage_error("crl ", "unknown subcommand '%s'", argv[1]);
-    rc = store_options(argc - 1, argv + 1, "crl ", crl_help, 1, &a);
+    sub = argv[1];
+    if (strcmp(sub, "add") != 0 && strcmp(sub, "off") != 0 && strcmp(sub, "on") != 0
+        && strcmp(sub, "list") != 0)
+        return cli_usage_error("crl ", "unknown subcommand '%s'", sub);
+    rc = store_options(argc - 1, argv + 1, "crl ", crl_help, strcmp(sub, "add") == 0, &a);
     if (rc >= 0)
         return rc;
-    if (a.first >= argc - 1)
-        return cli_usage_error("crl ", "give a CRL file");
+    nops = argc - 1 - a.first;
+    if (strcmp(sub, "list") == 0 ? nops != 0 : nops < 1)
+        return cli_usage_error("crl ", strcmp(sub, "list") == 0 ? "list takes no operand"
+                               : strcmp(sub, "add") == 0 ? "give a CRL file"
+                               : "give a CA certificate file or thumbprint");
     pki = cli_pki_open(a.pki);
     if (pki == NULL)
         return CLI_FAIL;
-    rc = CLI_OK;
+    rc = strcmp(sub, "list") == 0 ? crl_list(pki) : CLI_OK;
     for (i = a.first + 1; i < argc && rc == CLI_OK; i++) {
-        X509_CRL *crl = uakey_load_crl(NULL, argv[i]);
+        X509_CRL *crl;
 
+        if (strcmp(sub, "add") != 0) {
+            rc = crl_switch(pki, argv[i], strcmp(sub, "on") == 0);
+            continue;
+        }
+        crl = uakey_load_crl(NULL, argv[i]);
         if (crl == NULL) {
             rc = cli_fail_lib();
             break;

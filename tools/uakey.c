@@ -22,7 +22,7 @@ static const CLI_COMMAND commands[] = {
     { "cert", cmd_cert, "create|csr|install|show   application instance certificates" },
     { "trust", cmd_trust, "add|remove|list  the trust list (trusted/)" },
     { "issuer", cmd_issuer, "add|remove|list  CA certificates for chains (issuers/)" },
-    { "crl", cmd_crl, "add              certificate revocation lists" },
+    { "crl", cmd_crl, "add|off|on|list  revocation lists, revocation checks per CA" },
     { "rejected", cmd_rejected, "list|trust|clear certificates that were rejected" },
     { "verify", cmd_verify, "                 validate a certificate as OPC UA does" },
     { "keyref", cmd_keyref, "                 write a key-reference file for a token key" },

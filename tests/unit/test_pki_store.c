@@ -515,6 +515,168 @@ static void test_open_not_a_store(void **state)
     expect_error(UK_R_BAD_PARAM, NULL);
 }
 
+/* How often |needle| occurs in |hay|. */
+static int occurrences(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    for (hay = strstr(hay, needle); hay != NULL; hay = strstr(hay + 1, needle))
+        n++;
+    return n;
+}
+
+/* "no-revocation = <thumbprint>" lines of uakey-pki.conf: set, query, list,
+ * other lines kept, duplicates, bad thumbprints, a broken line. */
+static void test_revocation_conf(void **state)
+{
+    CTX *c = *state;
+    UAKEY_PKI *pki = make_store(c, 0);
+    X509 *ca1 = make_ca("ca one", ca_key), *ca2 = make_ca("ca two", other_key);
+    char tp1[41], tp2[41], low1[41], line1[80], line2[80], buf[4096], before[4096];
+    char (*off)[41] = NULL;
+    size_t n = 99;
+    struct stat st1, st2;
+    static const char *const bad[] = { "", "0123", "0123456789ABCDEF0123456789ABCDEF0123456",
+                                       "0123456789ABCDEF0123456789ABCDEF012345678",
+                                       "0123456789ABCDEF0123456789ABCDEF0123456G",
+                                       " 123456789ABCDEF0123456789ABCDEF01234567" };
+    size_t i;
+
+    thumb(ca1, tp1);
+    thumb(ca2, tp2);
+    memcpy(low1, tp1, sizeof(low1));
+    lower(low1);
+    snprintf(line1, sizeof(line1), "no-revocation = %s\n", tp1);
+    snprintf(line2, sizeof(line2), "no-revocation = %s\n", tp2);
+
+    /* the default: checked, nothing listed */
+    assert_int_equal(uakey_pki_revocation_checked(pki, tp1), 1);
+    assert_int_equal(uakey_pki_revocation_off(pki, &off, &n), 1);
+    assert_int_equal(n, 0);
+    assert_null(off);
+
+    /* off, given in lower case: stored once, upper case, other lines kept */
+    snprintf(before, sizeof(before), "# mine\nfuture-setting = 1\nmax-rejected = 7\n");
+    write_raw(sp(c, "uakey-pki.conf"), before, strlen(before));
+    assert_int_equal(uakey_pki_set_revocation_check(pki, low1, 0), 1);
+    assert_int_equal(uakey_pki_set_revocation_check(pki, tp1, 0), 1);
+    read_all(sp(c, "uakey-pki.conf"), buf, sizeof(buf));
+    assert_int_equal(strncmp(buf, before, strlen(before)), 0);
+    assert_string_equal(buf + strlen(before), line1);
+    assert_int_equal(mode_of(sp(c, "uakey-pki.conf")), 0644);
+    assert_int_equal(temp_files(c->dir), 0);
+    assert_int_equal(uakey_pki_revocation_checked(pki, tp1), 0);
+    assert_int_equal(uakey_pki_revocation_checked(pki, low1), 0);
+    assert_int_equal(uakey_pki_revocation_checked(pki, tp2), 1);
+
+    /* a second CA; the list in the order of the file */
+    assert_int_equal(uakey_pki_set_revocation_check(pki, tp2, 0), 1);
+    assert_int_equal(uakey_pki_revocation_off(pki, &off, &n), 1);
+    assert_int_equal(n, 2);
+    assert_string_equal(off[0], tp1);
+    assert_string_equal(off[1], tp2);
+    free(off);
+
+    /* on again: that line goes, the rest stays */
+    assert_int_equal(uakey_pki_set_revocation_check(pki, tp1, 1), 1);
+    read_all(sp(c, "uakey-pki.conf"), buf, sizeof(buf));
+    assert_int_equal(occurrences(buf, tp1), 0);
+    assert_int_equal(occurrences(buf, line2), 1);
+    assert_non_null(strstr(buf, "# mine\nfuture-setting = 1\nmax-rejected = 7\n"));
+    assert_int_equal(uakey_pki_revocation_checked(pki, tp1), 1);
+    assert_int_equal(uakey_pki_revocation_checked(pki, tp2), 0);
+
+    /* setting what is set writes nothing */
+    assert_int_equal(stat(sp(c, "uakey-pki.conf"), &st1), 0);
+    assert_int_equal(uakey_pki_set_revocation_check(pki, tp1, 1), 1);
+    assert_int_equal(uakey_pki_set_revocation_check(pki, tp2, 0), 1);
+    assert_int_equal(stat(sp(c, "uakey-pki.conf"), &st2), 0);
+    assert_int_equal(st1.st_ino, st2.st_ino);
+
+    /* init keeps the lines; the store still opens */
+    assert_int_equal(uakey_pki_init(c->dir, 9), 1);
+    read_all(sp(c, "uakey-pki.conf"), buf, sizeof(buf));
+    assert_non_null(strstr(buf, "max-rejected = 9\n"));
+    assert_int_equal(occurrences(buf, line2), 1);
+    uakey_pki_free(pki);
+    pki = uakey_pki_open(c->dir);
+    assert_non_null(pki);
+    assert_int_equal(uakey_pki_revocation_checked(pki, tp2), 0);
+
+    /* duplicates written by hand (any case, spaces): one CA, collapsed on
+     * the next write, all gone with "on" */
+    snprintf(buf, sizeof(buf), "no-revocation=%s\n  no-revocation \t=  %s \r\n%s", low1, tp1,
+             line1);
+    write_raw(sp(c, "uakey-pki.conf"), buf, strlen(buf));
+    assert_int_equal(uakey_pki_revocation_off(pki, &off, &n), 1);
+    assert_int_equal(n, 1);
+    assert_string_equal(off[0], tp1);
+    free(off);
+    assert_int_equal(uakey_pki_set_revocation_check(pki, tp1, 0), 1);
+    read_all(sp(c, "uakey-pki.conf"), buf, sizeof(buf));
+    assert_string_equal(buf, line1);
+    snprintf(buf, sizeof(buf), "%s# keep\n%s", line1, line1);
+    write_raw(sp(c, "uakey-pki.conf"), buf, strlen(buf));
+    assert_int_equal(uakey_pki_set_revocation_check(pki, low1, 1), 1);
+    read_all(sp(c, "uakey-pki.conf"), buf, sizeof(buf));
+    assert_string_equal(buf, "# keep\n");
+    assert_int_equal(uakey_pki_revocation_checked(pki, tp1), 1);
+
+    /* bad thumbprints */
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(uakey_pki_set_revocation_check(pki, bad[i], 0), 0);
+        expect_error(UK_R_BAD_PARAM, "40 hex digits");
+        assert_int_equal(uakey_pki_revocation_checked(pki, bad[i]), -1);
+        expect_error(UK_R_BAD_PARAM, "40 hex digits");
+    }
+    assert_int_equal(uakey_pki_set_revocation_check(pki, NULL, 0), 0);
+    expect_error(UK_R_BAD_PARAM, NULL);
+    assert_int_equal(uakey_pki_set_revocation_check(NULL, tp1, 0), 0);
+    expect_error(UK_R_BAD_PARAM, NULL);
+    assert_int_equal(uakey_pki_revocation_checked(NULL, tp1), -1);
+    expect_error(UK_R_BAD_PARAM, NULL);
+    assert_int_equal(uakey_pki_revocation_off(pki, NULL, &n), 0);
+    expect_error(UK_R_BAD_PARAM, NULL);
+    read_all(sp(c, "uakey-pki.conf"), buf, sizeof(buf));
+    assert_string_equal(buf, "# keep\n");
+
+    /* a broken line: an error naming file and line, for open, query, list
+     * and set (which leaves the file alone) */
+    snprintf(before, sizeof(before), "# x\n%sno-revocation = %.39s\n", line2, tp1);
+    write_raw(sp(c, "uakey-pki.conf"), before, strlen(before));
+    assert_null(uakey_pki_open(c->dir));
+    expect_error(UK_R_BAD_CONFIG, "uakey-pki.conf line 3: no-revocation");
+    assert_int_equal(uakey_pki_revocation_checked(pki, tp2), -1);
+    expect_error(UK_R_BAD_CONFIG, "uakey-pki.conf line 3");
+    off = NULL;
+    assert_int_equal(uakey_pki_revocation_off(pki, &off, &n), 0);
+    assert_null(off);
+    assert_int_equal(n, 0);
+    expect_error(UK_R_BAD_CONFIG, "line 3");
+    assert_int_equal(uakey_pki_set_revocation_check(pki, tp1, 1), 0);
+    expect_error(UK_R_BAD_CONFIG, "line 3");
+    read_all(sp(c, "uakey-pki.conf"), buf, sizeof(buf));
+    assert_string_equal(buf, before);
+    write_raw(sp(c, "uakey-pki.conf"), "no-revocation =\n", 16);
+    assert_int_equal(uakey_pki_revocation_checked(pki, tp1), -1);
+    expect_error(UK_R_BAD_CONFIG, "line 1: no-revocation must be");
+
+    /* no conf at all: the default; "on" creates nothing, "off" creates it */
+    assert_int_equal(unlink(sp(c, "uakey-pki.conf")), 0);
+    assert_int_equal(uakey_pki_revocation_checked(pki, tp1), 1);
+    assert_int_equal(uakey_pki_set_revocation_check(pki, tp1, 1), 1);
+    assert_false(exists(sp(c, "uakey-pki.conf")));
+    assert_int_equal(uakey_pki_set_revocation_check(pki, tp1, 0), 1);
+    read_all(sp(c, "uakey-pki.conf"), buf, sizeof(buf));
+    assert_int_equal(occurrences(buf, line1), 1);
+    assert_int_equal(uakey_pki_revocation_checked(pki, tp1), 0);
+    assert_int_equal(ERR_peek_error(), 0);
+
+    X509_free(ca1);
+    X509_free(ca2);
+    uakey_pki_free(pki);
+}
+
 static int open_denied(CTX *c)
 {
     UAKEY_PKI *pki = uakey_pki_open(sp(c, "store"));
@@ -1377,6 +1539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_init_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_init_twice_keeps_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_not_a_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_revocation_conf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_permission, setup, teardown),
         cmocka_unit_test_setup_teardown(test_naming, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_list_remove, setup, teardown),

@@ -139,11 +139,23 @@ static UAKEY_PKI *store_pki(struct store *s)
     return s->pki;
 }
 
+/* Revocation checks for the certificates |ca| issued: 0 off, 1 on. */
+static void store_set_revocation(struct store *s, X509 *ca, int check)
+{
+    char tp[41];
+
+    assert_int_equal(uakey_cert_thumbprint(ca, tp), 1);
+    assert_int_equal(uakey_pki_set_revocation_check(s->pki, tp, check), 1);
+    assert_int_equal(uakey_pki_revocation_checked(s->pki, tp), check);
+}
+
 #else /* the stand-in store */
 
 struct uakey_pki_st {
     STACK_OF(X509) *certs[UAKEY_PKI_REJECTED + 1];
     STACK_OF(X509_CRL) *crls[UAKEY_PKI_REJECTED + 1];
+    char off[4][41];        /* CAs with revocation off */
+    size_t noff;
 };
 
 struct store {
@@ -167,6 +179,19 @@ STACK_OF(X509_CRL) *uakey_pki_crls(UAKEY_PKI *pki, UAKEY_PKI_GROUP group)
         sk_X509_CRL_push(out, crl);
     }
     return out;
+}
+
+int uakey_pki_revocation_off(UAKEY_PKI *pki, char (**thumbprints)[41], size_t *n)
+{
+    *n = pki->noff;
+    *thumbprints = NULL;
+    if (pki->noff == 0)
+        return 1;
+    *thumbprints = malloc(pki->noff * sizeof(**thumbprints));
+    if (*thumbprints == NULL)
+        return 0;
+    memcpy(*thumbprints, pki->off, pki->noff * sizeof(**thumbprints));
+    return 1;
 }
 
 static struct store *store_new(void)
@@ -212,6 +237,23 @@ static void store_add_crl(struct store *s, UAKEY_PKI_GROUP g, X509_CRL *crl)
 static UAKEY_PKI *store_pki(struct store *s)
 {
     return &s->pki;
+}
+
+static void store_set_revocation(struct store *s, X509 *ca, int check)
+{
+    char tp[41];
+    size_t i;
+
+    assert_int_equal(uakey_cert_thumbprint(ca, tp), 1);
+    for (i = 0; i < s->pki.noff && strcmp(s->pki.off[i], tp) != 0; i++)
+        ;
+    if (!check && i == s->pki.noff) {
+        assert_true(s->pki.noff < 4);
+        memcpy(s->pki.off[s->pki.noff++], tp, 41);
+    } else if (check && i < s->pki.noff) {
+        memmove(s->pki.off[i], s->pki.off[i + 1], (s->pki.noff - i - 1) * 41);
+        s->pki.noff--;
+    }
 }
 #endif
 
@@ -980,6 +1022,123 @@ static void test_no_revocation_check(void **state)
     store_free(st);
 }
 
+/* Revocation turned off for one CA (OPC 10000-4 6.1.3 step 10: no error
+ * when the administrator disabled revocation for that CA). */
+static void test_revocation_off_per_ca(void **state)
+{
+    struct store *st = store_new();
+    struct pki2 p;
+    struct cspec os = ca_spec("uakey other CA", k_int), ls = leaf_spec();
+    X509 *other_ca, *other_leaf;
+
+    (void)state;
+    pki2_make(&p);
+    other_ca = make_cert(&os);
+    ls.cn = "uakey test app (other CA)";
+    ls.issuer = other_ca;
+    ls.issuer_key = k_int;
+    ls.ku = "critical,digitalSignature,nonRepudiation,keyEncipherment,dataEncipherment";
+    other_leaf = make_cert(&ls);
+    store_add_cert(st, UAKEY_PKI_TRUSTED, p.ca);
+    store_add_cert(st, UAKEY_PKI_TRUSTED, other_ca);
+    expect(st, p.leaf, NULL, NULL, UAKEY_BadCertificateRevocationUnknown, "(step 10,");
+    /* off for the CA: its leaf is Good without a CRL, and nothing is
+     * reported as suppressed (it is not an error at all) */
+    store_set_revocation(st, p.ca, 0);
+    expect(st, p.leaf, NULL, NULL, UAKEY_Good, "Good");
+    {
+        char *detail = NULL;
+
+        assert_int_equal(uakey_verify(store_pki(st), p.leaf, NULL, NULL, &detail), UAKEY_Good);
+        assert_string_equal(detail, "Good");
+        free(detail);
+    }
+    /* still required for the other CA */
+    expect(st, other_leaf, NULL, NULL, UAKEY_BadCertificateRevocationUnknown, "(step 10,");
+    /* back on: the error again */
+    store_set_revocation(st, p.ca, 1);
+    expect(st, p.leaf, NULL, NULL, UAKEY_BadCertificateRevocationUnknown, "(step 10,");
+    /* control: the CA's CRL */
+    store_add_crl(st, UAKEY_PKI_TRUSTED, p.crl);
+    expect(st, p.leaf, NULL, NULL, UAKEY_Good, "Good");
+    X509_free(other_ca);
+    X509_free(other_leaf);
+    pki2_free(&p);
+    store_free(st);
+}
+
+/* "Off" means the CA's CRLs are not looked at at all: a CRL of that CA
+ * revoking the leaf does not count while revocation is off for the CA,
+ * exactly as with UAKEY_NO_REVOCATION_CHECK for the whole validation. */
+static void test_revocation_off_revoked_leaf(void **state)
+{
+    struct store *st = store_new();
+    struct pki2 p;
+    X509_CRL *crl;
+    long serials[] = { 1000, 0 };
+
+    (void)state;
+    pki2_make(&p);
+    crl = make_crl(p.ca, k_ca, serials);
+    store_add_cert(st, UAKEY_PKI_TRUSTED, p.ca);
+    store_add_crl(st, UAKEY_PKI_TRUSTED, crl);
+    expect(st, p.leaf, NULL, NULL, UAKEY_BadCertificateRevoked, "(step 11,");
+    store_set_revocation(st, p.ca, 0);
+    expect(st, p.leaf, NULL, NULL, UAKEY_Good, "Good");
+    store_set_revocation(st, p.ca, 1);
+    expect(st, p.leaf, NULL, NULL, UAKEY_BadCertificateRevoked, "(step 11,");
+    X509_CRL_free(crl);
+    pki2_free(&p);
+    store_free(st);
+}
+
+/* root -> intermediate -> leaf: the setting of each CA covers only the
+ * certificate it issued. */
+static void test_issuer_revocation_off(void **state)
+{
+    struct store *st = store_new();
+    struct pki3 p;
+
+    (void)state;
+    pki3_make(&p, NULL);
+    store_add_cert(st, UAKEY_PKI_TRUSTED, p.root);
+    store_add_cert(st, UAKEY_PKI_ISSUERS, p.inter);
+    store_add_crl(st, UAKEY_PKI_ISSUERS, p.inter_crl);
+    expect(st, p.leaf, NULL, NULL, UAKEY_BadCertificateIssuerRevocationUnknown, "(step 10,");
+    /* the root's revocation off: the intermediate needs no root CRL */
+    store_set_revocation(st, p.root, 0);
+    expect(st, p.leaf, NULL, NULL, UAKEY_Good, "Good");
+    /* the intermediate's off instead: the root's CRL is required again */
+    store_set_revocation(st, p.root, 1);
+    store_set_revocation(st, p.inter, 0);
+    expect(st, p.leaf, NULL, NULL, UAKEY_BadCertificateIssuerRevocationUnknown, "(step 10,");
+    store_add_crl(st, UAKEY_PKI_TRUSTED, p.root_crl);
+    expect(st, p.leaf, NULL, NULL, UAKEY_Good, "Good");
+    pki3_free(&p);
+    store_free(st);
+}
+
+/* The intermediate's revocation off, the root's CRL revoking it: the
+ * intermediate is still found revoked (its issuer, the root, is on). */
+static void test_issuer_revoked_other_ca_off(void **state)
+{
+    struct store *st = store_new();
+    struct pki3 p;
+    long serials[] = { 2, 0 };          /* the intermediate */
+
+    (void)state;
+    pki3_make(&p, serials);
+    store_add_cert(st, UAKEY_PKI_TRUSTED, p.root);
+    store_add_cert(st, UAKEY_PKI_ISSUERS, p.inter);
+    store_add_crl(st, UAKEY_PKI_TRUSTED, p.root_crl);
+    store_set_revocation(st, p.inter, 0);
+    expect(st, p.leaf, NULL, NULL, UAKEY_BadCertificateIssuerRevoked, "(step 11,");
+    store_set_revocation(st, p.root, 0);
+    expect(st, p.leaf, NULL, NULL, UAKEY_Good, "Good");
+    pki3_free(&p);
+    store_free(st);
+}
+
 static void test_policy_key_too_short(void **state)
 {
     struct store *st = store_new();
@@ -1176,6 +1335,10 @@ int main(void)
         cmocka_unit_test_teardown(test_revocation_unknown, test_teardown),
         cmocka_unit_test_teardown(test_issuer_revocation_unknown, test_teardown),
         cmocka_unit_test_teardown(test_no_revocation_check, test_teardown),
+        cmocka_unit_test_teardown(test_revocation_off_per_ca, test_teardown),
+        cmocka_unit_test_teardown(test_revocation_off_revoked_leaf, test_teardown),
+        cmocka_unit_test_teardown(test_issuer_revocation_off, test_teardown),
+        cmocka_unit_test_teardown(test_issuer_revoked_other_ca_off, test_teardown),
         cmocka_unit_test_teardown(test_policy_key_too_short, test_teardown),
         cmocka_unit_test_teardown(test_policy_sha1, test_teardown),
         cmocka_unit_test_teardown(test_policy_ecc_under_rsa, test_teardown),

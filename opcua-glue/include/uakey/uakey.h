@@ -187,6 +187,26 @@ UAKEY_API int uakey_pki_clear_rejected(UAKEY_PKI *pki);
 UAKEY_API STACK_OF(X509) *uakey_pki_certs(UAKEY_PKI *pki, UAKEY_PKI_GROUP group);
 UAKEY_API STACK_OF(X509_CRL) *uakey_pki_crls(UAKEY_PKI *pki, UAKEY_PKI_GROUP group);
 
+/* Revocation checks per CA (OPC 10000-4 6.1.3 step 10: no error when the
+ * administrator turned revocation off for that CA), kept as lines
+ * "no-revocation = <THUMBPRINT>" in <dir>/uakey-pki.conf, read at every
+ * call and every uakey_verify (a change by another process applies to the
+ * next validation).  |ca_thumbprint|: the CA certificate's SHA-1, 40 hex
+ * digits, any case (stored upper case); the CA need not be in the store.
+ * |check| 0: the CRLs of that CA are not required and not looked at when
+ * a certificate it issued is validated (so such a certificate is never
+ * found revoked either); 1: back to the default (its CRL is required and
+ * checked).  Setting what is already set is a success. */
+UAKEY_API int uakey_pki_set_revocation_check(UAKEY_PKI *pki, const char *ca_thumbprint,
+                                             int check);
+/* 1: revocation is checked for the CA (the default), 0: it is off; -1
+ * with the error raised for a bad thumbprint or an unreadable conf. */
+UAKEY_API int uakey_pki_revocation_checked(UAKEY_PKI *pki, const char *ca_thumbprint);
+/* The CAs with revocation off, in the order of the conf, each once:
+ * *thumbprints gets *n entries (40 upper-case hex digits each) in one
+ * malloc'd block to free() (NULL when there are none). */
+UAKEY_API int uakey_pki_revocation_off(UAKEY_PKI *pki, char (**thumbprints)[41], size_t *n);
+
 /* Own identity |name| (letters, digits, '-', '_', '.'; no '/' or ".."):
  * own/certs/<name>.der and own/private/<name>.pem (a key reference). */
 UAKEY_API int uakey_pki_name_valid(const char *name);
@@ -281,7 +301,9 @@ typedef struct {
 /* Validate |cert| (with |extra|, the chain the peer sent, may be NULL)
  * against the store, steps in OPC 10000-4 6.1.3 order: structure, chain,
  * signature, security policy, trust list, validity, host name, URI, key
- * usage, CRL presence, revocation.  Returns the StatusCode of the first
+ * usage, CRL presence, revocation (the last two skipped for a certificate
+ * whose CA has revocation off, uakey_pki_set_revocation_check, and for all
+ * with UAKEY_NO_REVOCATION_CHECK).  Returns the StatusCode of the first
  * failing step (UAKEY_Good when none fails); *detail (may be NULL) gets a
  * one-line explanation, malloc'd. */
 UAKEY_API uint32_t uakey_verify(UAKEY_PKI *pki, X509 *cert, STACK_OF(X509) *extra,
