@@ -184,8 +184,8 @@ void uachan_free(UACHAN *ch)
     uachan_close(ch);
     wipe_keys(ch);
     uab_w_free(&ch->asm_buf);
-    free(ch->cert_der);
-    free(ch->peer_der);
+    OPENSSL_free(ch->cert_der);
+    OPENSSL_free(ch->peer_der);
     EVP_PKEY_free(ch->peer_key);
     EVP_MD_free((EVP_MD *)ch->hmac_md);
     free(ch->url);
@@ -294,6 +294,24 @@ static void capture(UACHAN *ch, const char *kind, const unsigned char *p, size_t
     fclose(f);
 }
 
+/* MessageSize, the little-endian UInt32 at offset 4 of a chunk header. */
+static uint32_t chunk_size(const unsigned char *hdr)
+{
+    return (uint32_t)hdr[4] | (uint32_t)hdr[5] << 8 | (uint32_t)hdr[6] << 16 |
+           (uint32_t)hdr[7] << 24;
+}
+
+/* The 3-byte message type of a chunk, printable ('?' for other bytes). */
+static const char *chunk_type_text(const unsigned char *chunk, char out[4])
+{
+    int i;
+
+    for (i = 0; i < 3; i++)
+        out[i] = chunk[i] >= 0x20 && chunk[i] < 0x7f ? (char)chunk[i] : '?';
+    out[3] = '\0';
+    return out;
+}
+
 /* One whole chunk from the socket: header checked against our limits. */
 static int recv_chunk(UACHAN *ch, unsigned char **out, size_t *outlen, const char *what)
 {
@@ -308,8 +326,7 @@ static int recv_chunk(UACHAN *ch, unsigned char **out, size_t *outlen, const cha
     }
     if (!read_exact(ch, hdr, sizeof(hdr), deadline, what))
         return 0;
-    size = (uint32_t)hdr[4] | (uint32_t)hdr[5] << 8 | (uint32_t)hdr[6] << 16 |
-           (uint32_t)hdr[7] << 24;
+    size = chunk_size(hdr);
     /* the type first: random bytes are not a UA TCP message, whatever size
      * they seem to claim (a client receives ACK, ERR, OPN, MSG, CLO) */
     if ((memcmp(hdr, "ACK", 3) != 0 && memcmp(hdr, "ERR", 3) != 0 && memcmp(hdr, "OPN", 3) != 0 &&
@@ -776,7 +793,7 @@ static int send_sym(UACHAN *ch, const char *type, const unsigned char *body, siz
         ukua_dbg("%s request %u: %zu bytes in %zu chunks of at most %zu", type, request_id, len,
                  nchunks, max_body);
     do {
-        size_t n = len - off > max_body ? max_body : len - off, sig_start;
+        size_t n = len - off > max_body ? max_body : len - off;
         int final = off + n >= len;
         UA_WBUF w;
         unsigned char mac[EVP_MAX_MD_SIZE];
@@ -798,7 +815,6 @@ static int send_sym(UACHAN *ch, const char *type, const unsigned char *body, siz
             uab_w_free(&w);
             return 0;
         }
-        sig_start = w.len;
         if (signing(ch)) {
             if (!hmac(ch, &ch->send_keys, w.data, w.len, mac)) {
                 uab_w_free(&w);
@@ -806,7 +822,6 @@ static int send_sym(UACHAN *ch, const char *type, const unsigned char *body, siz
             }
             uab_put_raw(&w, mac, sig_len);
         }
-        (void)sig_start;
         if (encrypting(ch) &&
             !sym_crypt(ch, &ch->send_keys, 1, w.data + SYM_HDR_LEN, w.len - SYM_HDR_LEN)) {
             uab_w_free(&w);
@@ -1075,7 +1090,7 @@ int uachan_feed_chunk(UACHAN *ch, const unsigned char *chunk, size_t len,
     unsigned char *copy = NULL, *plain = NULL;
     size_t plen = 0;
     uint32_t size, seq, reqid;
-    char chunk_type;
+    char chunk_type, tt[4];
     UA_RBUF r;
     int ok = 0;
 
@@ -1085,8 +1100,7 @@ int uachan_feed_chunk(UACHAN *ch, const unsigned char *chunk, size_t len,
         fail(ch, UA_BadDecodingError, "truncated chunk (%zu bytes)", len);
         return 0;
     }
-    size = (uint32_t)chunk[4] | (uint32_t)chunk[5] << 8 | (uint32_t)chunk[6] << 16 |
-           (uint32_t)chunk[7] << 24;
+    size = chunk_size(chunk);
     if (size != len) {
         fail(ch, UA_BadDecodingError, "chunk size %u does not match its length %zu", size, len);
         return 0;
@@ -1115,10 +1129,8 @@ int uachan_feed_chunk(UACHAN *ch, const unsigned char *chunk, size_t len,
         if (!open_sym(ch, copy, len, &plain, &plen))
             goto end;
     } else {
-        fail(ch, UA_BadTcpMessageTypeInvalid, "unexpected message type '%c%c%c'",
-             chunk[0] >= 0x20 && chunk[0] < 0x7f ? chunk[0] : '?',
-             chunk[1] >= 0x20 && chunk[1] < 0x7f ? chunk[1] : '?',
-             chunk[2] >= 0x20 && chunk[2] < 0x7f ? chunk[2] : '?');
+        fail(ch, UA_BadTcpMessageTypeInvalid, "unexpected message type '%s'",
+             chunk_type_text(chunk, tt));
         return 0;
     }
     uab_r_init(&r, plain, plen);
@@ -1205,15 +1217,14 @@ static int recv_message(UACHAN *ch, const char *type, uint32_t request_id,
     for (;;) {
         unsigned char *chunk = NULL;
         size_t len = 0;
+        char tt[4];
         int ok;
 
         if (!recv_chunk(ch, &chunk, &len, what))
             return 0;
         if (memcmp(chunk, type, 3) != 0 && memcmp(chunk, "ERR", 3) != 0) {
-            fail(ch, UA_BadTcpMessageTypeInvalid, "expected '%s', got '%c%c%c'", type,
-                 chunk[0] >= 0x20 && chunk[0] < 0x7f ? chunk[0] : '?',
-                 chunk[1] >= 0x20 && chunk[1] < 0x7f ? chunk[1] : '?',
-                 chunk[2] >= 0x20 && chunk[2] < 0x7f ? chunk[2] : '?');
+            fail(ch, UA_BadTcpMessageTypeInvalid, "expected '%s', got '%s'", type,
+                 chunk_type_text(chunk, tt));
             free(chunk);
             return 0;
         }
@@ -1330,7 +1341,6 @@ end:
 int uachan_open(UACHAN *ch, const UAKEY_POLICY *pol, uint32_t mode, EVP_PKEY *key,
                 X509 *cert, X509 *server_cert, uint32_t lifetime_ms)
 {
-    unsigned char *p;
     int n;
 
     if (ch->fd < 0) {
@@ -1359,24 +1369,22 @@ int uachan_open(UACHAN *ch, const UAKEY_POLICY *pol, uint32_t mode, EVP_PKEY *ke
             return 0;
         }
         ch->key = key;
-        free(ch->cert_der);
+        OPENSSL_free(ch->cert_der);
         ch->cert_der = NULL;
-        n = i2d_X509(cert, NULL);
-        if (n <= 0 || (ch->cert_der = malloc((size_t)n)) == NULL) {
+        n = i2d_X509(cert, &ch->cert_der);
+        if (n <= 0) {
             fail(ch, UA_BadEncodingError, "cannot encode our certificate");
             return 0;
         }
-        p = ch->cert_der;
-        ch->cert_len = (size_t)i2d_X509(cert, &p);
-        free(ch->peer_der);
+        ch->cert_len = (size_t)n;
+        OPENSSL_free(ch->peer_der);
         ch->peer_der = NULL;
-        n = i2d_X509(server_cert, NULL);
-        if (n <= 0 || (ch->peer_der = malloc((size_t)n)) == NULL) {
+        n = i2d_X509(server_cert, &ch->peer_der);
+        if (n <= 0) {
             fail(ch, UA_BadEncodingError, "cannot encode the server certificate");
             return 0;
         }
-        p = ch->peer_der;
-        ch->peer_len = (size_t)i2d_X509(server_cert, &p);
+        ch->peer_len = (size_t)n;
         EVP_PKEY_free(ch->peer_key);
         ch->peer_key = X509_get_pubkey(server_cert);
         if (ch->peer_key == NULL || !sha1_of(ch->peer_der, ch->peer_len, ch->peer_thumb) ||

@@ -374,10 +374,27 @@ static int choose_endpoint(CONN *c)
     return 0;
 }
 
+/* OPC UA validation of the server certificate against our store, for the
+ * endpoint in use (its ApplicationUri, our host name, the policy). */
+static uint32_t verify_server(CONN *c, const char *host, char **why)
+{
+    UAKEY_VERIFY_OPTS vo;
+    uint32_t st;
+
+    memset(&vo, 0, sizeof(vo));
+    vo.app_uri = c->ep->server.application_uri;
+    vo.host = host;
+    vo.policy_uri = uakey_policy_uri(c->pol);
+    vo.flags = c->o->verify_flags;
+    *why = NULL;
+    st = uakey_verify(c->o->pki, c->server_cert, NULL, &vo, why);
+    ERR_clear_error();
+    return st;
+}
+
 /* Validate the server certificate; the first-connection flow. */
 static int check_server_cert(CONN *c, const char *host)
 {
-    UAKEY_VERIFY_OPTS vo;
     char *why = NULL, thumb[41] = "";
     uint32_t st;
 
@@ -389,13 +406,7 @@ static int check_server_cert(CONN *c, const char *host)
         return 0;
     }
     uakey_cert_thumbprint(c->server_cert, thumb);
-    memset(&vo, 0, sizeof(vo));
-    vo.app_uri = c->ep->server.application_uri;
-    vo.host = host;
-    vo.policy_uri = uakey_policy_uri(c->pol);
-    vo.flags = c->o->verify_flags;
-    st = uakey_verify(c->o->pki, c->server_cert, NULL, &vo, &why);
-    ERR_clear_error();
+    st = verify_server(c, host, &why);
     if (st == UAKEY_Good) {
         say(&c->res, "server certificate %s: Good (trusted in %s)", thumb,
             uakey_pki_dir(c->o->pki));
@@ -450,14 +461,7 @@ trust:
     }
     say(&c->res, "  now trusted (moved to %s/trusted/certs)", uakey_pki_dir(c->o->pki));
     /* validate again: the remaining steps (validity, host, URI, ...) */
-    memset(&vo, 0, sizeof(vo));
-    vo.app_uri = c->ep->server.application_uri;
-    vo.host = host;
-    vo.policy_uri = uakey_policy_uri(c->pol);
-    vo.flags = c->o->verify_flags;
-    why = NULL;
-    st = uakey_verify(c->o->pki, c->server_cert, NULL, &vo, &why);
-    ERR_clear_error();
+    st = verify_server(c, host, &why);
     if (st != UAKEY_Good) {
         set_result(&c->res, st, "the server certificate is not acceptable: %s",
                    why ? why : uakey_status_name(st));
@@ -492,18 +496,6 @@ static void explain_opn_failure(CONN *c)
 static int bytes_eq(const UA_BYTES *b, const unsigned char *p, size_t n)
 {
     return b->p != NULL && b->len == n && memcmp(b->p, p, n) == 0;
-}
-
-static unsigned char *cert_der(X509 *x, size_t *len)
-{
-    int n = i2d_X509(x, NULL);
-    unsigned char *der, *p;
-
-    if (n <= 0 || (der = malloc((size_t)n)) == NULL)
-        return NULL;
-    p = der;
-    *len = (size_t)i2d_X509(x, &p);
-    return der;
 }
 
 /* Sign cert||nonce with our key (the token): ActivateSession's
@@ -906,7 +898,7 @@ uint32_t uakey_connect(const UAKEY_CONNECT_OPTS *o, char **detail)
     size_t own_len = 0;
     UA_BYTES server_nonce = { NULL, 0 };
     unsigned int timeout;
-    int session = 0;
+    int session = 0, n;
 
     memset(&c, 0, sizeof(c));
     c.o = o;
@@ -963,8 +955,9 @@ uint32_t uakey_connect(const UAKEY_CONNECT_OPTS *o, char **detail)
     if (c.key_uri == NULL)
         c.key_uri = strdup("a key in memory (not in a token)");
     uakey_cert_thumbprint(o->cert, c.own_thumb);
-    own_der = cert_der(o->cert, &own_len);
-    if (c.key_uri == NULL || own_der == NULL) {
+    n = i2d_X509(o->cert, &own_der);
+    own_len = n > 0 ? (size_t)n : 0;
+    if (c.key_uri == NULL || n <= 0) {
         set_result(&c.res, UA_BadOutOfMemory, "out of memory");
         goto end;
     }
@@ -1044,7 +1037,7 @@ end:
     X509_free(c.server_cert);
     free(c.auth_raw);
     free(server_nonce.p);
-    free(own_der);
+    OPENSSL_free(own_der);
     free(c.key_uri);
     free(host);
     free(port);
