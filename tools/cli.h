@@ -72,6 +72,9 @@ void cli_cleanup(void);
  * PIN (wipe and free with cli_secret_free) or NULL when there is no
  * terminal or the user gave none. */
 char *cli_prompt_pin(const char *what);
+/* The same for any secret: |kind| ("PIN", "password") for |what|, from
+ * |min| to |max| characters, in a buffer of max + 1 bytes. */
+char *cli_prompt_secret(const char *kind, const char *what, int min, int max);
 void cli_secret_free(char *s);
 /* 1 when the URI carries pin-value or pin-source. */
 int cli_uri_has_pin(const char *uri);
@@ -93,6 +96,10 @@ UAKEY_PKI *cli_pki_open(const char *dir);
 /* Write bytes to |path| via a temporary file in the same directory and a
  * rename (mode |mode|).  Returns 1, or 0 with the cause printed. */
 int cli_write_file(const char *path, const void *data, size_t len, unsigned int mode);
+
+/* A decimal number from |min| to |max| (the whole string; no sign when
+ * min >= 0) into *out.  Returns 1, or 0 when it is not one. */
+int cli_parse_long(const char *s, long min, long max, long *out);
 
 /* 1 when |s| is 40 hexadecimal digits. */
 int cli_is_thumbprint(const char *s);

@@ -45,6 +45,21 @@ void cli_getopt_reset(void)
     opterr = 0;
 }
 
+int cli_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    if (min >= 0 && *s == '-')
+        return 0;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return 0;
+    *out = v;
+    return 1;
+}
+
 int cli_bad_option(const char *cmd, int ch, char **argv)
 {
     const char *opt = optind > 0 ? argv[optind - 1] : "?";
@@ -132,7 +147,7 @@ void cli_cleanup(void)
 
 #define CLI_PIN_MAX 256
 
-char *cli_prompt_pin(const char *what)
+char *cli_prompt_secret(const char *kind, const char *what, int min, int max)
 {
     UI *ui;
     char *buf, *prompt;
@@ -140,22 +155,27 @@ char *cli_prompt_pin(const char *what)
 
     if (!isatty(STDIN_FILENO))
         return NULL;
-    buf = OPENSSL_secure_zalloc(CLI_PIN_MAX + 1);
+    buf = OPENSSL_secure_zalloc((size_t)max + 1);
     if (buf == NULL)
         return NULL;
     ui = UI_new_method(UI_OpenSSL());
-    prompt = ui != NULL ? UI_construct_prompt(ui, "PIN", what) : NULL;
+    prompt = ui != NULL ? UI_construct_prompt(ui, kind, what) : NULL;
     /* an input string has echo off unless UI_INPUT_FLAG_ECHO is given */
     ok = prompt != NULL
-         && UI_add_input_string(ui, prompt, 0, buf, 1, CLI_PIN_MAX) >= 0
+         && UI_add_input_string(ui, prompt, 0, buf, min, max) >= 0
          && UI_process(ui) == 0;
     OPENSSL_free(prompt);
     UI_free(ui);
-    if (!ok || buf[0] == '\0') {
-        OPENSSL_secure_clear_free(buf, CLI_PIN_MAX + 1);
+    if (!ok || strlen(buf) < (size_t)min) {
+        OPENSSL_secure_clear_free(buf, (size_t)max + 1);
         return NULL;
     }
     return buf;
+}
+
+char *cli_prompt_pin(const char *what)
+{
+    return cli_prompt_secret("PIN", what, 1, CLI_PIN_MAX);
 }
 
 void cli_secret_free(char *s)

@@ -76,19 +76,6 @@ static void cert_args_free(CERT_ARGS *a)
     free(a->issuers);
 }
 
-static int parse_days(const char *s, int *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 36500)
-        return 0;
-    *out = (int)v;
-    return 1;
-}
-
 /* Returns -1 to go on, else an exit code. */
 static int cert_options(int argc, char **argv, CERT_ARGS *a)
 {
@@ -115,6 +102,7 @@ static int cert_options(int argc, char **argv, CERT_ARGS *a)
         { NULL, 0, NULL, 0 }
     };
     size_t cap = (size_t)argc + 1;
+    long num;
     int ch;
 
     memset(a, 0, sizeof(*a));
@@ -145,9 +133,10 @@ static int cert_options(int argc, char **argv, CERT_ARGS *a)
         case OPT_ORG: a->p.organization = optarg; break;
         case OPT_CN: a->p.common_name = optarg; break;
         case OPT_DAYS:
-            if (!parse_days(optarg, &a->p.days))
+            if (!cli_parse_long(optarg, 1, 36500, &num))
                 return cli_usage_error("cert ", "--days needs a number from 1 to 36500, "
                                        "not '%s'", optarg);
+            a->p.days = (int)num;
             break;
         default:
             return cli_bad_option("cert ", ch, argv);

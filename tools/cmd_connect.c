@@ -9,7 +9,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/ui.h>
 
 #include "cli.h"
 
@@ -27,15 +26,6 @@ static int status_fail(const char *cmd, uint32_t st, const char *detail)
 {
     return cli_fail(CLI_FAIL, "%s: %s 0x%08X%s%s", cmd, uakey_status_name(st),
                     (unsigned int)st, detail ? ": " : "", detail ? detail : "");
-}
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *v)
-{
-    char *end;
-
-    errno = 0;
-    *v = strtoul(s, &end, 10);
-    return errno == 0 && end != s && *end == '\0' && *s != '-' && *v <= max;
 }
 
 static void discover_help(FILE *f)
@@ -61,7 +51,7 @@ int cmd_discover(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     UAKEY_DISCOVER_OPTS o;
-    unsigned long v;
+    long v;
     char *detail = NULL;
     uint32_t st;
     int ch;
@@ -78,7 +68,7 @@ int cmd_discover(int argc, char **argv)
             return CLI_OK;
         case OPT_SAVE: o.save_cert = optarg; break;
         case OPT_TIMEOUT:
-            if (!parse_uint(optarg, 3600000, &v) || v == 0)
+            if (!cli_parse_long(optarg, 1, 3600000, &v))
                 return cli_usage_error("discover ", "--timeout wants milliseconds, 1..3600000");
             o.timeout_ms = (unsigned int)v;
             break;
@@ -146,40 +136,30 @@ static int confirm_tty(void *arg, const char *question)
 /* The password: first line of a file, or a prompt (echo off). */
 static char *read_password(const char *file, const char *user)
 {
-    char *buf = OPENSSL_secure_zalloc(PASSWORD_MAX + 1);
-    size_t n;
+    char *buf;
+    FILE *f;
 
-    if (buf == NULL)
-        return NULL;
-    if (file != NULL) {
-        FILE *f = fopen(file, "r");
-
-        if (f == NULL) {
-            cli_fail(CLI_FAIL, "cannot read the password file %s: %s", file, strerror(errno));
-            OPENSSL_secure_clear_free(buf, PASSWORD_MAX + 1);
-            return NULL;
-        }
-        if (fgets(buf, PASSWORD_MAX + 1, f) == NULL)
-            buf[0] = '\0';
-        fclose(f);
-        n = strcspn(buf, "\r\n");
-        buf[n] = '\0';
+    if (file == NULL) {
+        /* an empty password is a password */
+        buf = cli_prompt_secret("password", user, 0, PASSWORD_MAX);
+        if (buf == NULL)
+            cli_fail(CLI_FAIL, "--user needs a password: give --password-file FILE");
         return buf;
     }
-    if (isatty(STDIN_FILENO)) {
-        UI *ui = UI_new_method(UI_OpenSSL());
-        char *prompt = ui ? UI_construct_prompt(ui, "password", user) : NULL;
-        int ok = prompt != NULL && UI_add_input_string(ui, prompt, 0, buf, 0, PASSWORD_MAX) >= 0 &&
-                 UI_process(ui) == 0;
-
-        OPENSSL_free(prompt);
-        UI_free(ui);
-        if (ok)
-            return buf;
+    buf = OPENSSL_secure_zalloc(PASSWORD_MAX + 1);
+    if (buf == NULL)
+        return NULL;
+    f = fopen(file, "r");
+    if (f == NULL) {
+        cli_fail(CLI_FAIL, "cannot read the password file %s: %s", file, strerror(errno));
+        OPENSSL_secure_clear_free(buf, PASSWORD_MAX + 1);
+        return NULL;
     }
-    cli_fail(CLI_FAIL, "--user needs a password: give --password-file FILE");
-    OPENSSL_secure_clear_free(buf, PASSWORD_MAX + 1);
-    return NULL;
+    if (fgets(buf, PASSWORD_MAX + 1, f) == NULL)
+        buf[0] = '\0';
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return buf;
 }
 
 int cmd_connect(int argc, char **argv)
@@ -214,7 +194,7 @@ int cmd_connect(int argc, char **argv)
     UAKEY_PKI *pki = NULL;
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
-    unsigned long v;
+    long v;
     uint32_t st;
     int ch, rc = CLI_FAIL;
 
@@ -245,22 +225,22 @@ int cmd_connect(int argc, char **argv)
         case OPT_PASSWORD_FILE: pwfile = optarg; break;
         case OPT_TRUST: o.trust_server = 1; break;
         case OPT_WATCH:
-            if (!parse_uint(optarg, 86400, &v))
+            if (!cli_parse_long(optarg, 0, 86400, &v))
                 return cli_usage_error("connect ", "--watch wants seconds, 0..86400");
             o.watch_s = (unsigned int)v;
             break;
         case OPT_INTERVAL:
-            if (!parse_uint(optarg, 3600000, &v) || v < 10)
+            if (!cli_parse_long(optarg, 10, 3600000, &v))
                 return cli_usage_error("connect ", "--interval wants milliseconds, 10..3600000");
             o.interval_ms = (unsigned int)v;
             break;
         case OPT_LIFETIME:
-            if (!parse_uint(optarg, 86400000, &v) || v < 1000)
+            if (!cli_parse_long(optarg, 1000, 86400000, &v))
                 return cli_usage_error("connect ", "--lifetime wants milliseconds, 1000..86400000");
             o.lifetime_ms = (uint32_t)v;
             break;
         case OPT_TIMEOUT:
-            if (!parse_uint(optarg, 3600000, &v) || v == 0)
+            if (!cli_parse_long(optarg, 1, 3600000, &v))
                 return cli_usage_error("connect ", "--timeout wants milliseconds, 1..3600000");
             o.timeout_ms = (unsigned int)v;
             break;

@@ -1,7 +1,6 @@
 /* uakey pki init, trust, issuer, crl, rejected: the PKI directory store. */
 #include "config.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +24,6 @@ static void pki_help(FILE *f)
             "                    the oldest go first)\n", UAKEY_PKI_DEFAULT_MAX_REJECTED);
 }
 
-static int parse_count(const char *s, int *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < 1 || v > INT_MAX)
-        return 0;
-    *out = (int)v;
-    return 1;
-}
-
 static int pki_init(int argc, char **argv)
 {
     enum { OPT_MAX = OPT_FIRST_LOCAL };
@@ -47,6 +33,7 @@ static int pki_init(int argc, char **argv)
         { NULL, 0, NULL, 0 }
     };
     int ch, max = 0;
+    long num;
 
     cli_getopt_reset();
     while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -57,9 +44,10 @@ static int pki_init(int argc, char **argv)
             pki_help(stdout);
             return CLI_OK;
         case OPT_MAX:
-            if (!parse_count(optarg, &max))
+            if (!cli_parse_long(optarg, 1, INT_MAX, &num))
                 return cli_usage_error("pki ", "--max-rejected needs a positive number, "
                                        "not '%s'", optarg);
+            max = (int)num;
             break;
         default:
             return cli_bad_option("pki ", ch, argv);
